@@ -1,0 +1,89 @@
+# Container image of the sagemaker-pipeline-resource Concourse resource type.
+#
+#   python -m tests.image.build --tag IMAGE        # what `make image` runs (see tests/image/build.py)
+#   docker build --target tests .                  # build, then smoke-test the .pyz inside the image
+#
+# Stages:
+#   builder  a throw-away venv with the hash-locked build tools; runs build/build_pyz.py, the same one
+#            recipe as `make pyz`, to make /dist/sagemaker-pipeline-resource.pyz.
+#   runtime  BASE_IMAGE plus the .pyz, the check/in/out symlinks and the zipapp's site-packages unpacked
+#            and byte-compiled ahead of time. No pip cache, build venv, compiler or source tree.
+#   tests    runtime plus build/docker/smoke-test.sh, run at build time: offline and a few seconds.
+#   (last)   the image that ships: runtime with its labels.
+# The legacy builder (DOCKER_BUILDKIT=0) builds every stage in order, so a plain build runs the smoke test
+# too; BuildKit skips the tests stage unless it is the --target.
+#
+# BASE_IMAGE needs python3 (3.10 or newer) on PATH and a coreutils `env` that knows -S (the zipapp's
+# shebang is `/usr/bin/env -S python3 -sE`). All stages use the same base, so the interpreter that
+# installs the dependencies is the one that runs them.
+# Releases pin the base by digest as well as by version, for example
+#   --build-arg BASE_IMAGE=python:3.12.10-slim-bookworm@sha256:<digest of that tag>
+# (`docker buildx imagetools inspect python:3.12.10-slim-bookworm` prints it). Machines that cannot pull
+# from a registry build a stand-in from Debian packages: build/docker/make-base-image.sh.
+ARG BASE_IMAGE=python:3.12.10-slim-bookworm
+
+FROM ${BASE_IMAGE} AS builder
+ENV PIP_NO_CACHE_DIR=1 \
+    PIP_DISABLE_PIP_VERSION_CHECK=1 \
+    PYTHONDONTWRITEBYTECODE=1
+WORKDIR /src
+# The build tools first, on their own layer: it stays cached while the resource's code changes.
+COPY build/requirements-build.txt build/
+RUN python3 -m venv /opt/build-venv \
+ && /opt/build-venv/bin/pip install --no-cache-dir --require-hashes -r build/requirements-build.txt
+COPY build/ build/
+COPY resource/ resource/
+# Optional: the timestamp inside the zipapp (build_pyz.py has a fixed default, so builds are reproducible).
+ARG SOURCE_DATE_EPOCH
+RUN /opt/build-venv/bin/python build/build_pyz.py --output /dist/sagemaker-pipeline-resource.pyz
+
+FROM ${BASE_IMAGE} AS runtime
+# shiv unpacks the zipapp's site-packages under SHIV_ROOT on first run. It is done here, at build time, so
+# a container never unpacks or writes anything: it works with --read-only, as any user, and starts at
+# once. shiv reads SHIV_ROOT from the environment (the shebang's -E hides only PYTHON* variables).
+ENV SHIV_ROOT=/opt/resource/.shiv
+COPY --from=builder /dist/sagemaker-pipeline-resource.pyz /opt/resource/sagemaker-pipeline-resource.pyz
+WORKDIR /opt/resource
+# 1. check, in and out are symlinks to the one zipapp, which dispatches on argv[0]; shiv resolves the
+#    link, so all three share one unpacked tree.
+# 2. Unpack with the resource's own interpreter (SHIV_INTERPRETER runs the -c code instead of the entry
+#    point, so this step does not depend on what the resource does with its arguments) and import the
+#    package once as a sanity check.
+# 3. Byte-compile what was unpacked, and the standard library where the base image ships no .pyc
+#    (the official python images delete theirs): otherwise every run compiles in memory, and tries to
+#    write the result. unchecked-hash: the tree never changes, so Python need not stat the sources, and a
+#    changed mtime (e.g. from a COPY) cannot make the .pyc stale. Files that already have an up-to-date
+#    .pyc are left alone, so on bases that ship them this adds nothing.
+# 4. Everything readable and nothing writable by other users.
+RUN set -eu \
+ && for step in check in out; do ln -s sagemaker-pipeline-resource.pyz "$step"; done \
+ && SHIV_INTERPRETER=1 ./sagemaker-pipeline-resource.pyz -c 'import sagemaker_pipeline_resource' \
+ && python3 -m compileall -q -j 0 --invalidation-mode unchecked-hash "$SHIV_ROOT" \
+ && stdlib="$(python3 -c 'import sysconfig; print(sysconfig.get_path("stdlib"))')" \
+ && python3 -m compileall -q -j 0 \
+      -x '/(test|tests|idle_test|idlelib|tkinter|turtledemo|lib2to3|ensurepip|site-packages|dist-packages)/' \
+      "$stdlib" \
+ && rm -f "$SHIV_ROOT"/.*_lock \
+ && chmod -R a+rX,go-w /opt/resource
+# Concourse runs resource containers as root and hands `in` and `out` a directory owned by root, so the
+# default user stays root: a non-root default could not write into that directory. Nothing in the image
+# needs root, though: it runs unchanged as any user (`--user 65534`) and on a read-only root filesystem.
+# (hadolint's DL3002 warns only about an explicit `USER root`, so none is written.)
+
+FROM runtime AS tests
+COPY build/docker/smoke-test.sh /usr/local/bin/smoke-test
+RUN smoke-test /opt/resource
+
+FROM runtime
+ARG BASE_IMAGE
+# Passed by tests/image/build.py: VERSION from resource/__init__.py, REVISION from git.
+ARG VERSION=unknown
+ARG REVISION=unknown
+ARG SOURCE_URL=""
+LABEL org.opencontainers.image.title="sagemaker-pipeline-resource" \
+      org.opencontainers.image.description="Concourse CI resource type that tracks and triggers AWS SageMaker Pipeline executions" \
+      org.opencontainers.image.licenses="Apache-2.0" \
+      org.opencontainers.image.version="${VERSION}" \
+      org.opencontainers.image.revision="${REVISION}" \
+      org.opencontainers.image.source="${SOURCE_URL}" \
+      org.opencontainers.image.base.name="${BASE_IMAGE}"

@@ -1,0 +1,83 @@
+# sagemaker-pipeline-resource: every developer and CI entry point.
+# `make demo` runs the resource end to end against the local emulator; `make test` runs the whole suite.
+# Both set themselves up on a fresh machine (a venv in .venv, hash-locked requirements from build/).
+
+PYTHON ?= python3
+VENV   ?= .venv
+BIN    := $(VENV)/bin
+PY     := $(BIN)/python
+PYZ    := dist/sagemaker-pipeline-resource.pyz
+IMAGE  ?= sagemaker-pipeline-resource:dev
+PYTEST_ARGS ?=
+
+export PIP_DISABLE_PIP_VERSION_CHECK := 1
+
+.PHONY: all venv pyz test unit lint demo image image-test bench dist lock clean help
+
+all: lint test
+
+help:
+	@echo "make demo        run the resource end to end against the local SageMaker emulator"
+	@echo "make test        run the whole test suite (builds the .pyz; image tests when Docker is reachable)"
+	@echo "make lint        ruff, mypy --strict, hadolint, actionlint, zizmor"
+	@echo "make pyz         build $(PYZ)"
+	@echo "make image       build the container image ($(IMAGE))"
+	@echo "make image-test  run the container tests only"
+	@echo "make bench       run the benchmark and print its table"
+	@echo "make dist        release artifacts in dist/"
+	@echo "make lock        re-compile the hash-locked requirements in build/"
+
+venv: $(VENV)/.installed
+
+# The package directory is resource/ but its import name is sagemaker_pipeline_resource (so that it
+# never shadows the standard library's `resource`). The dev venv sees it through a symlink, which is an
+# editable install without a build backend: edits under resource/ are live.
+$(VENV)/.installed: build/requirements-dev.txt
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --require-hashes -r build/requirements-dev.txt
+	mkdir -p $(VENV)/src
+	ln -sfn $(CURDIR)/resource $(VENV)/src/sagemaker_pipeline_resource
+	$(PY) -c 'import site, sys; open(site.getsitepackages()[0] + "/sagemaker_pipeline_resource.pth", "w").write(sys.argv[1] + "\n")' $(CURDIR)/$(VENV)/src
+	touch $@
+
+pyz: $(PYZ)
+
+$(PYZ): venv build/build_pyz.py build/requirements.txt $(shell find resource -name '*.py' -o -name '*.json' 2>/dev/null)
+	$(PY) build/build_pyz.py --output $(PYZ)
+
+test: venv $(PYZ)
+	$(BIN)/pytest $(PYTEST_ARGS)
+
+unit: venv
+	$(BIN)/pytest -m "not image and not slow" $(PYTEST_ARGS)
+
+lint: venv
+	$(BIN)/ruff check resource tests build
+	$(BIN)/ruff format --check resource tests build
+	$(BIN)/mypy $(VENV)/src/sagemaker_pipeline_resource
+	$(BIN)/hadolint Dockerfile
+	@if [ -d .github/workflows ]; then $(BIN)/zizmor --offline .github/workflows; fi
+
+demo: venv $(PYZ)
+	$(PY) -m tests.demo --pyz $(PYZ)
+
+image: venv
+	$(PY) -m tests.image.build --tag $(IMAGE)
+
+image-test: venv $(PYZ)
+	$(BIN)/pytest -m image $(PYTEST_ARGS)
+
+bench: venv $(PYZ)
+	$(PY) -m tests.bench --pyz $(PYZ)
+
+dist: venv
+	$(PY) build/dist.py
+
+lock:
+	$(PYTHON) -m pip install --quiet uv
+	for f in requirements requirements-build requirements-dev; do \
+	  $(PYTHON) -m uv pip compile --quiet --generate-hashes --universal --python-version 3.10 --no-header \
+	    build/$$f.in -o build/$$f.txt; done
+
+clean:
+	rm -rf dist .pytest_cache .mypy_cache .ruff_cache

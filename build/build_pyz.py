@@ -1,0 +1,106 @@
+"""Build the resource's single-file zipapp with shiv: the one packaging recipe.
+
+``make pyz`` and the Dockerfile's builder stage both run this script, so the .pyz on a laptop and the one
+in the image are made the same way from the same hash-locked requirements.
+
+Steps:
+1. ``pip install --require-hashes --no-deps --target STAGING -r build/requirements.txt``: the runtime
+   dependencies, exactly as locked, and nothing that pip might resolve on its own.
+2. Copy ``resource/`` into the staging tree as ``sagemaker_pipeline_resource`` (the import name; the folder
+   is not called ``resource`` inside the zipapp because that would shadow the standard library's module).
+3. Prune what the resource never uses (see ``prune.py``): botocore's models for the services it does not
+   call, tests, caches.
+4. ``shiv --site-packages STAGING --reproducible``: same inputs, same bytes (timestamps come from
+   SOURCE_DATE_EPOCH, a fixed value unless the caller sets one).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent
+sys.path.insert(0, str(HERE))
+
+from prune import prune  # noqa: E402
+
+ENTRY_POINT = "sagemaker_pipeline_resource.cli:main"
+PACKAGE = "sagemaker_pipeline_resource"
+# 2024-01-01T00:00:00Z: any fixed value makes the build reproducible; releases may pass the tag's date.
+DEFAULT_SOURCE_DATE_EPOCH = "1704067200"
+# `-sE`: ignore the user's site-packages and PYTHON* variables, so the zipapp runs only what it carries.
+DEFAULT_SHEBANG = "/usr/bin/env -S python3 -sE"
+
+
+def install_requirements(staging: Path, requirements: Path) -> None:
+    """Install the locked runtime dependencies into ``staging``, verifying every hash."""
+    subprocess.run(
+        [
+            sys.executable, "-m", "pip", "install", "--quiet", "--disable-pip-version-check",
+            "--no-deps", "--require-hashes", "--only-binary=:all:", "--no-compile",
+            "--target", str(staging), "-r", str(requirements),
+        ],
+        check=True,
+    )  # fmt: skip
+
+
+def copy_package(staging: Path) -> None:
+    """Copy the resource's own code in under its import name, without caches."""
+    shutil.copytree(
+        ROOT / "resource",
+        staging / PACKAGE,
+        ignore=shutil.ignore_patterns("__pycache__", "*.pyc"),
+    )
+
+
+def run_shiv(staging: Path, output: Path, shebang: str) -> None:
+    """Zip the staging tree with shiv; the entry point dispatches on argv[0]."""
+    env = dict(os.environ)
+    env.setdefault("SOURCE_DATE_EPOCH", DEFAULT_SOURCE_DATE_EPOCH)
+    output.parent.mkdir(parents=True, exist_ok=True)
+    subprocess.run(
+        [
+            sys.executable, "-m", "shiv",
+            "--site-packages", str(staging),
+            "--entry-point", ENTRY_POINT,
+            "--output-file", str(output),
+            "--python", shebang,
+            "--reproducible",
+            "--compressed",
+        ],
+        check=True,
+        env=env,
+    )  # fmt: skip
+
+
+def build(output: Path, requirements: Path, shebang: str) -> Path:
+    """Build the zipapp at ``output`` and return its path."""
+    with tempfile.TemporaryDirectory(prefix="pyz-staging-") as tmp:
+        staging = Path(tmp) / "site-packages"
+        install_requirements(staging, requirements)
+        copy_package(staging)
+        prune(staging)
+        run_shiv(staging, output, shebang)
+    output.chmod(0o755)
+    return output
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--output", type=Path, default=ROOT / "dist" / "sagemaker-pipeline-resource.pyz")
+    parser.add_argument("--requirements", type=Path, default=HERE / "requirements.txt")
+    parser.add_argument("--python", default=DEFAULT_SHEBANG, help="shebang interpreter (default: %(default)s)")
+    args = parser.parse_args(argv)
+    path = build(args.output.resolve(), args.requirements, args.python)
+    print(f"built {path} ({path.stat().st_size / 1e6:.1f} MB)", file=sys.stderr)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,106 @@
+"""Parsing SageMaker pipeline and execution ARNs.
+
+The seed example split the ARN on ``:`` and ``/`` with tuple unpacking, which accepts garbage, rejects
+other partitions' ARNs for the wrong reason and says nothing useful. Here an ARN is matched against the
+documented form in full, and every rejection names the form that was expected.
+
+Forms (any partition: ``aws``, ``aws-cn``, ``aws-us-gov``, ``aws-iso``...)::
+
+    arn:PARTITION:sagemaker:REGION:ACCOUNT:pipeline/NAME
+    arn:PARTITION:sagemaker:REGION:ACCOUNT:pipeline/NAME/execution/ID
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from sagemaker_pipeline_resource.errors import ResourceError
+
+PIPELINE_FORM = "arn:aws:sagemaker:REGION:ACCOUNT_ID:pipeline/PIPELINE_NAME"
+EXECUTION_FORM = "arn:aws:sagemaker:REGION:ACCOUNT_ID:pipeline/PIPELINE_NAME/execution/EXECUTION_ID"
+
+_PREFIX = r"arn:(?P<partition>aws[a-z-]*):sagemaker:(?P<region>[a-z]{2}(?:-[a-z]+)+-\d+):(?P<account>\d{12}):"
+_NAME = r"(?P<name>[a-zA-Z0-9](?:-*[a-zA-Z0-9]){0,255})"
+_PIPELINE_RE = re.compile(_PREFIX + r"pipeline/" + _NAME)
+_EXECUTION_RE = re.compile(_PREFIX + r"pipeline/" + _NAME + r"/execution/(?P<execution_id>[a-zA-Z0-9]{1,64})")
+
+
+@dataclass(frozen=True)
+class PipelineArn:
+    """A parsed pipeline ARN; ``str()`` gives it back unchanged."""
+
+    partition: str
+    region: str
+    account: str
+    name: str
+
+    def __str__(self) -> str:
+        return f"arn:{self.partition}:sagemaker:{self.region}:{self.account}:pipeline/{self.name}"
+
+    def owns(self, execution: ExecutionArn) -> bool:
+        """Whether ``execution`` belongs to this pipeline (AWS compares pipeline names case-insensitively)."""
+        return (
+            execution.pipeline.partition == self.partition
+            and execution.pipeline.region == self.region
+            and execution.pipeline.account == self.account
+            and execution.pipeline.name.lower() == self.name.lower()
+        )
+
+
+@dataclass(frozen=True)
+class ExecutionArn:
+    """A parsed pipeline execution ARN."""
+
+    pipeline: PipelineArn
+    execution_id: str
+
+    def __str__(self) -> str:
+        return f"{self.pipeline}/execution/{self.execution_id}"
+
+
+def _describe(value: object) -> str:
+    if isinstance(value, str):
+        shown = value if len(value) <= 200 else value[:200] + "..."
+        return repr(shown)
+    return f"a {type(value).__name__}"
+
+
+def parse_pipeline_arn(value: object, key: str = "source.pipeline") -> PipelineArn:
+    """Parse a pipeline ARN, or explain what is wrong with ``value``."""
+    if isinstance(value, str):
+        match = _PIPELINE_RE.fullmatch(value)
+        if match:
+            return PipelineArn(match["partition"], match["region"], match["account"], match["name"])
+    hint = f"Give the pipeline's full ARN, of the form {PIPELINE_FORM}"
+    if isinstance(value, str):
+        if _EXECUTION_RE.fullmatch(value):
+            raise ResourceError(
+                f"{key} is an execution ARN ({value}), not a pipeline ARN.",
+                f"{hint}: drop the '/execution/...' part.",
+            )
+        if not value.startswith("arn:"):
+            raise ResourceError(
+                f"{key} must be a pipeline ARN, not a name: got {_describe(value)}.",
+                f"{hint} (aws sagemaker describe-pipeline --pipeline-name NAME shows it).",
+            )
+        service = value.split(":")[2] if value.count(":") >= 2 else ""
+        if service and service != "sagemaker":
+            raise ResourceError(
+                f"{key} is an ARN for the service '{service}', not a SageMaker pipeline: {_describe(value)}.",
+                f"{hint}.",
+            )
+    raise ResourceError(f"{key} is not a valid SageMaker pipeline ARN: got {_describe(value)}.", f"{hint}.")
+
+
+def parse_execution_arn(value: object, key: str = "version.execution_arn") -> ExecutionArn:
+    """Parse a pipeline execution ARN, or explain what is wrong with ``value``."""
+    if isinstance(value, str):
+        match = _EXECUTION_RE.fullmatch(value.strip())
+        if match:
+            pipeline = PipelineArn(match["partition"], match["region"], match["account"], match["name"])
+            return ExecutionArn(pipeline, match["execution_id"])
+    hint = f"Give a pipeline execution ARN, of the form {EXECUTION_FORM}."
+    if isinstance(value, str) and _PIPELINE_RE.fullmatch(value.strip()):
+        raise ResourceError(f"{key} is a pipeline ARN, not an execution ARN: {_describe(value)}.", hint)
+    raise ResourceError(f"{key} is not a valid SageMaker pipeline execution ARN: got {_describe(value)}.", hint)

@@ -1,0 +1,242 @@
+"""The AWS session: credentials, assumed roles, endpoints, TLS, retries and timeouts, and AWS errors.
+
+In Concourse a ``check`` gets no environment from the worker, so credentials come from ``source`` (static
+keys, optionally with a role to assume on top) or, when ``source`` names none, from botocore's default chain
+(instance profile, ECS/EKS container credentials, web identity through ``AWS_WEB_IDENTITY_TOKEN_FILE``).
+Every credential that is learnt is registered with :mod:`redact`, so no output can show it.
+
+Clients are made from a bare ``botocore`` session rather than ``boto3``: the resource needs nothing boto3
+adds on top for clients, and importing it costs start-up time in a process that Concourse runs every minute.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import functools
+import re
+import sys
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import botocore.session
+import urllib3
+from botocore import exceptions as bex
+from botocore.config import Config
+from botocore.credentials import (
+    AssumeRoleCredentialFetcher,
+    CredentialProvider,
+    Credentials,
+    DeferredRefreshableCredentials,
+)
+
+from sagemaker_pipeline_resource import __version__, redact
+from sagemaker_pipeline_resource.config import SourceConfig
+from sagemaker_pipeline_resource.errors import ResourceError
+
+DEFAULT_ROLE_SESSION_NAME = "concourse-sagemaker-pipeline-resource"
+
+
+def role_session_name(team: str | None, pipeline: str | None) -> str:
+    """A session name that says which Concourse pipeline assumed the role (seen in CloudTrail)."""
+    if not team and not pipeline:
+        return DEFAULT_ROLE_SESSION_NAME
+    name = "concourse-" + "-".join(part for part in (team, pipeline) if part)
+    return re.sub(r"[^\w+=,.@-]", "-", name)[:64]
+
+
+class _FixedProvider(CredentialProvider):
+    """Hands the session credentials we built (botocore's resolver API has no other public way in)."""
+
+    def __init__(self, credentials: Credentials, method: str) -> None:
+        self._credentials = credentials
+        self.METHOD = method
+
+    def load(self) -> Credentials:
+        return self._credentials
+
+
+class AWS:
+    """Creates the SageMaker (and STS) clients for one ``source``."""
+
+    def __init__(self, config: SourceConfig, team: str | None = None, pipeline: str | None = None) -> None:
+        self.config = config
+        self.session = botocore.session.Session()
+        self._ca_file: Path | None = None
+        self.credential_source = "default chain"
+        redact.register(config.secret_access_key, config.session_token, config.external_id)
+        if config.debug:
+            self.session.set_debug_logger("botocore")
+        if not config.verify_ssl:
+            print(
+                "warning: source.verify_ssl is false: TLS certificates are not checked, so anyone on the network "
+                "path can read and change the requests. Prefer source.ca_bundle for a private CA.",
+                file=sys.stderr,
+            )
+            urllib3.disable_warnings(urllib3.exceptions.InsecureRequestWarning)
+        if config.access_key_id is not None and config.secret_access_key is not None:
+            self.session.set_credentials(config.access_key_id, config.secret_access_key, config.session_token)
+            self.credential_source = "source (static keys)"
+        if config.role_arn is not None:
+            self._assume_role(role_session_name(team, pipeline))
+
+    @property
+    def verify(self) -> bool | str:
+        if not self.config.verify_ssl:
+            return False
+        if self.config.ca_bundle is None:
+            return True
+        if self._ca_file is None:
+            handle = tempfile.NamedTemporaryFile("w", suffix=".pem", delete=False, encoding="utf-8")  # noqa: SIM115
+            with handle:
+                handle.write(self.config.ca_bundle)
+            self._ca_file = Path(handle.name)
+        return str(self._ca_file)
+
+    def botocore_config(self) -> Config:
+        return Config(
+            retries={"mode": self.config.retry_mode, "total_max_attempts": self.config.max_attempts},  # type: ignore[arg-type]
+            connect_timeout=self.config.connect_timeout,
+            read_timeout=self.config.read_timeout,
+            user_agent_extra=f"sagemaker-pipeline-resource/{__version__}",
+        )
+
+    def client(self, service: str, endpoint_url: str | None = None) -> Any:
+        """A client for ``service`` in the pipeline's region, with the source's endpoint, TLS and retries."""
+        return self.session.create_client(
+            service,
+            region_name=self.config.effective_region,
+            endpoint_url=endpoint_url,
+            verify=self.verify,
+            config=self.botocore_config(),
+        )
+
+    def sagemaker(self) -> Any:
+        return self.client("sagemaker", self.config.endpoint_url)
+
+    def sts(self) -> Any:
+        return self.client("sts", self.config.sts_endpoint_url)
+
+    def _assume_role(self, default_session_name: str) -> None:
+        role_arn = str(self.config.role_arn)
+        source = self.session.get_credentials()
+        if source is None:
+            raise ResourceError(
+                f"source.role_arn is set but there are no credentials to assume {self.config.role_arn} with.",
+                "Set source.access_key_id and secret_access_key, or run the worker with an instance or pod role.",
+            )
+        extra: dict[str, Any] = {"RoleSessionName": self.config.role_session_name or default_session_name}
+        if self.config.external_id is not None:
+            extra["ExternalId"] = self.config.external_id
+        if self.config.role_duration is not None:
+            extra["DurationSeconds"] = self.config.role_duration
+        client_creator = functools.partial(
+            self.session.create_client,
+            region_name=self.config.effective_region,
+            endpoint_url=self.config.sts_endpoint_url,
+            verify=self.verify,
+            config=self.botocore_config(),
+        )
+        fetcher = AssumeRoleCredentialFetcher(
+            client_creator=client_creator, source_credentials=source, role_arn=role_arn, extra_args=extra
+        )
+
+        def fetch() -> dict[str, Any]:
+            with translate_errors(f"assuming the role {self.config.role_arn}", self.config):
+                fetched: dict[str, Any] = fetcher.fetch_credentials()
+            redact.register(fetched.get("secret_key"), fetched.get("token"))
+            return fetched
+
+        credentials = DeferredRefreshableCredentials(refresh_using=fetch, method="assume-role")
+        resolver = self.session.get_component("credential_provider")
+        resolver.insert_before("env", _FixedProvider(credentials, "assume-role"))
+        self.credential_source = f"role {self.config.role_arn} assumed with {self.credential_source}"
+
+    def resolved_credentials(self) -> Credentials:
+        """The credentials requests will be signed with; says where to get some when there are none."""
+        credentials = self.session.get_credentials()
+        if credentials is None:
+            raise ResourceError(
+                "No AWS credentials were found: source has no access_key_id/secret_access_key and the worker "
+                "offers none (no instance profile, container role or web identity).",
+                "Set source.access_key_id and source.secret_access_key (from a credential manager, e.g. "
+                "((aws_access_key_id))), optionally with source.role_arn.",
+            )
+        frozen = credentials.get_frozen_credentials()
+        redact.register(frozen.secret_key, frozen.token)
+        if self.credential_source == "default chain":
+            self.credential_source = f"default chain ({credentials.method})"
+        return credentials
+
+
+_CODE_HINTS = {
+    "AccessDeniedException": "The credentials are valid but not allowed to do this: check the IAM policy "
+    "(README, 'Required IAM permissions') of {who}.",
+    "AccessDenied": "The credentials are not allowed to do this: check the IAM policy and the role's trust policy.",
+    "UnrecognizedClientException": "The access key is not known to AWS: check source.access_key_id and "
+    "secret_access_key (and the region/partition).",
+    "InvalidClientTokenId": "The access key is not known to AWS: check source.access_key_id.",
+    "InvalidSignatureException": "The request signature is wrong: check source.secret_access_key.",
+    "SignatureDoesNotMatch": "The request signature is wrong: check source.secret_access_key.",
+    "ExpiredToken": "The temporary credentials have expired: refresh source.session_token (or use role_arn).",
+    "ExpiredTokenException": "The temporary credentials have expired: refresh source.session_token.",
+    "ThrottlingException": "AWS kept throttling the requests after {attempts} attempts: try again later, raise "
+    "source.max_attempts, or use retry_mode: adaptive.",
+    "ResourceLimitExceeded": "An AWS quota was reached (e.g. concurrent pipeline executions): wait for running "
+    "executions to finish or ask for a higher quota.",
+    "ConflictException": "The execution is in a state that does not allow this (e.g. it is not running, or is "
+    "changing state): check its status and try again.",
+}
+
+
+@contextlib.contextmanager
+def translate_errors(action: str, config: SourceConfig) -> Iterator[None]:
+    """Turn botocore's exceptions raised while doing ``action`` into one-paragraph :class:`ResourceError`."""
+    endpoint = config.endpoint_url or f"the SageMaker endpoint of {config.effective_region}"
+    try:
+        yield
+    except bex.ClientError as error:
+        info = error.response.get("Error", {})
+        code = str(info.get("Code", "Unknown"))
+        message = str(info.get("Message", "")).strip().rstrip(".")
+        status = error.response.get("ResponseMetadata", {}).get("HTTPStatusCode")
+        hint = _CODE_HINTS.get(code, "")
+        lowered = message.lower()
+        if code in ("ResourceNotFound", "ValidationException") and (
+            "does not exist" in lowered or "could not find" in lowered
+        ):
+            hint = "Check source.pipeline (ARN, region and account) and that the credentials are for that account."
+        if not hint and isinstance(status, int) and status >= 500:
+            hint = f"AWS failed after {config.max_attempts} attempts: try again later."
+        hint = hint.format(who="the credentials in use", attempts=config.max_attempts)
+        raise ResourceError(f"AWS refused {action}: {code}: {message or '(no message)'}.", hint or None) from error
+    except bex.NoCredentialsError as error:
+        raise ResourceError(
+            f"No AWS credentials were found for {action}.",
+            "Set source.access_key_id and source.secret_access_key, or give the worker a role.",
+        ) from error
+    except bex.EndpointConnectionError as error:
+        raise ResourceError(
+            f"Could not connect to {error.kwargs.get('endpoint_url', endpoint)} while {action}: {error}.",
+            "Check source.endpoint_url/region, DNS and that the worker can reach the endpoint.",
+        ) from error
+    except (bex.ConnectTimeoutError, bex.ReadTimeoutError) as error:
+        raise ResourceError(
+            f"Timed out talking to {error.kwargs.get('endpoint_url', endpoint)} while {action} ({error}).",
+            "Check network access to the endpoint, or raise source.connect_timeout/read_timeout.",
+        ) from error
+    except bex.SSLError as error:
+        raise ResourceError(
+            f"TLS failed with {error.kwargs.get('endpoint_url', endpoint)} while {action}: {error}.",
+            "For a private CA set source.ca_bundle to its PEM certificate.",
+        ) from error
+    except (bex.ConnectionClosedError, bex.HTTPClientError) as error:
+        raise ResourceError(
+            f"The connection to {endpoint} failed while {action}: {error}.",
+            f"botocore retried {config.max_attempts} times: check the endpoint and try again.",
+        ) from error
+    except bex.ParamValidationError as error:
+        raise ResourceError(f"AWS would not accept the request for {action}: {error}.") from error
+    except bex.BotoCoreError as error:
+        raise ResourceError(f"AWS client error while {action}: {error}.") from error

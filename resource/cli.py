@@ -1,0 +1,245 @@
+"""The dispatcher: which step to run, with which streams, and how failures look.
+
+Concourse runs ``/opt/resource/check``, ``in`` and ``out``: three symlinks to one zipapp, so the step is
+the base name of ``argv[0]``. Run under any other name (``./sagemaker-pipeline-resource.pyz check <
+payload.json``) the step is the first argument. Each step is a function handed its stdin, stdout, stderr,
+arguments and environment; :func:`main` only wires the real ones in.
+
+Rules every step follows here, not in each step:
+
+- stdout carries the JSON answer and nothing else: during the step ``sys.stdout`` points at stderr, so a
+  stray print (ours or a library's) cannot corrupt the answer.
+- Secrets are redacted from stdout and stderr (:mod:`redact`).
+- A :class:`ResourceError` (bad input, AWS refusing) is one paragraph on stderr and exit code 1, with no
+  traceback unless ``source.debug`` is true (or ``SAGEMAKER_PIPELINE_RESOURCE_DEBUG=1``). Anything else is
+  a bug: a one-line summary, exit code 70, and the traceback in debug mode.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import sys
+import traceback
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, TextIO
+
+from concoursetools import BuildMetadata
+from concoursetools.parsing import format_check_output, format_in_out_output
+
+from sagemaker_pipeline_resource import __version__, redact
+from sagemaker_pipeline_resource.doctor import doctor
+from sagemaker_pipeline_resource.errors import ResourceError
+from sagemaker_pipeline_resource.resource import PipelineResource
+from sagemaker_pipeline_resource.version import ExecutionVersion
+
+PROGRAM = "sagemaker-pipeline-resource"
+STEPS = ("check", "in", "out")
+EXIT_USER_ERROR = 1
+EXIT_USAGE = 2
+EXIT_BUG = 70
+DEBUG_ENV = "SAGEMAKER_PIPELINE_RESOURCE_DEBUG"
+
+USAGE = f"""\
+usage: {PROGRAM} check < payload.json
+       {PROGRAM} in DESTINATION_DIR < payload.json
+       {PROGRAM} out SOURCES_DIR < payload.json
+       {PROGRAM} doctor < source.json
+       {PROGRAM} --version | --help
+
+A Concourse resource type for AWS SageMaker Pipelines. In a container, Concourse runs it as
+/opt/resource/check, /opt/resource/in and /opt/resource/out (symlinks to this file): the step is the
+name it is called by, and the payload is JSON on stdin, as Concourse sends it:
+
+  check: {{"source": {{"pipeline": "arn:aws:sagemaker:REGION:ACCOUNT:pipeline/NAME"}}, "version": null}}
+  in:    {{"source": {{...}}, "version": {{"execution_arn": "..."}}, "params": {{}}}}
+  out:   {{"source": {{...}}, "params": {{"parameters": {{"Name": "value"}}, "wait": true}}}}
+
+doctor reads a source (or a whole payload) and checks credentials, identity and access to the pipeline.
+Set "debug": true in source (or {DEBUG_ENV}=1) for tracebacks and botocore's request log.
+"""
+
+
+@dataclass
+class Streams:
+    stdin: TextIO
+    stdout: TextIO
+    stderr: TextIO
+
+
+def _read_payload(stdin: TextIO) -> dict[str, Any]:
+    if stdin.isatty():
+        raise ResourceError(
+            "Waiting for a JSON payload on stdin, but stdin is a terminal.",
+            f"Pipe one in, e.g. {PROGRAM} check < payload.json (see --help for its shape).",
+        )
+    text = stdin.read()
+    if not text.strip():
+        raise ResourceError(
+            "stdin was empty: expected the JSON payload that Concourse sends.",
+            'For example {"source": {"pipeline": "arn:aws:sagemaker:REGION:ACCOUNT:pipeline/NAME"}}.',
+        )
+    try:
+        payload = json.loads(text)
+    except json.JSONDecodeError as error:
+        raise ResourceError(
+            f"stdin is not valid JSON: {error.msg} at line {error.lineno}, column {error.colno}.",
+            "Concourse sends a JSON object with 'source' (and 'version', 'params'); check the payload file.",
+        ) from error
+    if not isinstance(payload, dict):
+        raise ResourceError("The payload on stdin must be a JSON object with a 'source' key.")
+    return payload
+
+
+def _payload_keys(payload: dict[str, Any], allowed: tuple[str, ...], step: str) -> None:
+    if "source" not in payload:
+        raise ResourceError(
+            "The payload has no 'source'.",
+            'Give the resource\'s source: {"source": {"pipeline": "arn:aws:sagemaker:...:pipeline/NAME"}}.',
+        )
+    unknown = sorted(set(payload) - set(allowed))
+    if unknown:
+        raise ResourceError(
+            f"The {step} payload has unknown top-level keys: {', '.join(unknown)}.",
+            f"A {step} payload has only: {', '.join(allowed)}. Put source keys under 'source' and step params "
+            "under 'params'.",
+        )
+
+
+def _wants_debug(payload: object, environ: Mapping[str, str]) -> bool:
+    source = payload.get("source") if isinstance(payload, dict) else None
+    return environ.get(DEBUG_ENV, "") not in ("", "0") or (isinstance(source, dict) and source.get("debug") is True)
+
+
+def _directory(args: list[str], step: str, what: str) -> Path:
+    if not args:
+        raise ResourceError(
+            f"'{step}' needs {what} as its first argument.", f"Run: {PROGRAM} {step} DIR < payload.json"
+        )
+    return Path(args[0])
+
+
+def _build_metadata(environ: Mapping[str, str]) -> BuildMetadata:
+    """The build's metadata from Concourse's BUILD_* variables; empty values when run by hand."""
+    return BuildMetadata(
+        BUILD_ID=environ.get("BUILD_ID", ""),
+        BUILD_TEAM_NAME=environ.get("BUILD_TEAM_NAME", ""),
+        ATC_EXTERNAL_URL=environ.get("ATC_EXTERNAL_URL", "").rstrip("/"),
+        BUILD_NAME=environ.get("BUILD_NAME"),
+        BUILD_JOB_NAME=environ.get("BUILD_JOB_NAME"),
+        BUILD_PIPELINE_NAME=environ.get("BUILD_PIPELINE_NAME"),
+        BUILD_PIPELINE_INSTANCE_VARS=environ.get("BUILD_PIPELINE_INSTANCE_VARS"),
+    )
+
+
+def run_check(payload: dict[str, Any], args: list[str], environ: Mapping[str, str]) -> str:
+
+    _payload_keys(payload, ("source", "version"), "check")
+    resource = PipelineResource(**_mapping(payload["source"], "source"))
+    raw_version = payload.get("version")
+    previous = ExecutionVersion.from_json(raw_version) if raw_version else None
+    versions = resource.fetch_new_versions(previous)
+    return format_check_output([version.to_flat_dict() for version in versions])
+
+
+def run_in(payload: dict[str, Any], args: list[str], environ: Mapping[str, str]) -> str:
+
+    _payload_keys(payload, ("source", "version", "params"), "in")
+    destination = _directory(args, "in", "the destination directory")
+    resource = PipelineResource(**_mapping(payload["source"], "source"))
+    if not payload.get("version"):
+        raise ResourceError("The in payload has no 'version' to fetch.", 'Give {"version": {"execution_arn": ...}}.')
+    version = ExecutionVersion.from_json(payload["version"])
+    params = _mapping(payload.get("params"), "params")
+    version, metadata = resource.download_version(version, destination, _build_metadata(environ), **params)
+    return format_in_out_output(version.to_flat_dict(), metadata)
+
+
+def run_out(payload: dict[str, Any], args: list[str], environ: Mapping[str, str]) -> str:
+
+    _payload_keys(payload, ("source", "params"), "out")
+    sources = _directory(args, "out", "the build's sources directory")
+    resource = PipelineResource(**_mapping(payload["source"], "source"))
+    params = _mapping(payload.get("params"), "params")
+    version, metadata = resource.publish_new_version(sources, _build_metadata(environ), **params)
+    return format_in_out_output(version.to_flat_dict(), metadata)
+
+
+def run_doctor(payload: dict[str, Any], args: list[str], environ: Mapping[str, str]) -> str:
+    source = payload.get("source", payload) if isinstance(payload.get("source"), dict) else payload
+    return doctor(_mapping(source, "source"))
+
+
+def _mapping(value: object, where: str) -> dict[str, Any]:
+    if value is None:
+        return {}
+    if not isinstance(value, dict):
+        raise ResourceError(f"{where} must be a JSON object (a mapping of keys to values).")
+    return value
+
+
+RUNNERS: dict[str, Callable[[dict[str, Any], list[str], Mapping[str, str]], str]] = {
+    "check": run_check,
+    "in": run_in,
+    "out": run_out,
+    "doctor": run_doctor,
+}
+
+
+def run(step: str, args: list[str], streams: Streams, environ: Mapping[str, str]) -> int:
+    """Run one step: read the payload from ``streams.stdin``, answer on ``streams.stdout``."""
+    stdout = redact.RedactingStream(streams.stdout)
+    stderr = redact.RedactingStream(streams.stderr)
+    debug = environ.get(DEBUG_ENV, "") not in ("", "0")
+    try:
+        with contextlib.redirect_stdout(stderr), contextlib.redirect_stderr(stderr):
+            payload = _read_payload(streams.stdin)
+            debug = _wants_debug(payload, environ)
+            answer = RUNNERS[step](payload, args, environ)
+    except ResourceError as error:
+        if debug:
+            traceback.print_exc(file=stderr)
+        print(f"error: {error}", file=stderr)
+        return EXIT_USER_ERROR
+    except KeyboardInterrupt:
+        print("interrupted", file=stderr)
+        return 130
+    except Exception as error:
+        if debug:
+            traceback.print_exc(file=stderr)
+        print(
+            f"error: unexpected {type(error).__name__} in {step}: {error}. This is a bug in {PROGRAM} "
+            f'{__version__}: please report it (set "debug": true in source for the traceback).',
+            file=stderr,
+        )
+        return EXIT_BUG
+    stdout.write(answer + ("" if answer.endswith("\n") else "\n"))
+    stdout.flush()
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of the zipapp and of ``python -m sagemaker_pipeline_resource``."""
+    argv = list(sys.argv if argv is None else argv)
+    streams = Streams(sys.stdin, sys.stdout, sys.stderr)
+    name = Path(argv[0]).name if argv else PROGRAM
+    if name in STEPS:
+        return run(name, argv[1:], streams, os.environ)
+    args = argv[1:]
+    if not args or args[0] in ("-h", "--help", "help"):
+        (streams.stdout if args else streams.stderr).write(USAGE)
+        return 0 if args else EXIT_USAGE
+    if args[0] in ("-V", "--version"):
+        streams.stdout.write(f"{PROGRAM} {__version__}\n")
+        return 0
+    if args[0] in RUNNERS:
+        return run(args[0], args[1:], streams, os.environ)
+    streams.stderr.write(
+        f"error: unknown step '{args[0]}' (called as '{name}'). The step is the program's name when it is "
+        f"linked as check, in or out, or else its first argument: one of {', '.join(RUNNERS)}. "
+        "See --help.\n"
+    )
+    return EXIT_USAGE

@@ -1,0 +1,238 @@
+"""Source configuration and step params, as validated dataclasses.
+
+Every key a pipeline author can write is a field below; the README's tables are written from them.
+Validation happens before any AWS call, so a bad configuration never costs an API request.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from sagemaker_pipeline_resource.arns import ExecutionArn, PipelineArn, parse_execution_arn, parse_pipeline_arn
+from sagemaker_pipeline_resource.errors import ResourceError
+from sagemaker_pipeline_resource.fields import from_json, secret
+
+EXECUTION_STATUSES = ("Executing", "Stopping", "Stopped", "Failed", "Succeeded")
+RUNNING_STATUSES = frozenset({"Executing", "Stopping"})
+DEFAULT_STATUSES = ("Succeeded", "Failed", "Stopped")
+RETRY_MODES = ("standard", "adaptive")
+
+
+def check_statuses(statuses: tuple[str, ...], key: str, allowed: tuple[str, ...] = EXECUTION_STATUSES) -> None:
+    """Reject unknown or empty status lists, listing the valid names (statuses are case-sensitive in AWS)."""
+    if not statuses:
+        raise ResourceError(f"{key} is empty.", f"List at least one of: {', '.join(allowed)}.")
+    for status in statuses:
+        if status not in allowed:
+            lowered = {name.lower(): name for name in allowed}
+            close = lowered.get(status.lower())
+            suggestion = f" (did you mean '{close}'?)" if close else ""
+            raise ResourceError(
+                f"{key} contains the unknown status '{status}'{suggestion}.",
+                f"Valid statuses are: {', '.join(allowed)}.",
+            )
+
+
+def check_range(value: float | None, key: str, low: float, high: float | None = None) -> None:
+    if value is None:
+        return
+    if value < low or (high is not None and value > high):
+        bound = f"between {low:g} and {high:g}" if high is not None else f"at least {low:g}"
+        raise ResourceError(f"{key} must be {bound}, but it is {value:g}.")
+
+
+@dataclass(frozen=True)
+class SourceConfig:
+    """The resource's ``source``: which pipeline, which executions count, and how to reach AWS."""
+
+    pipeline: str
+    statuses: tuple[str, ...] = DEFAULT_STATUSES
+    # check: how long an execution that is still running holds back the newer ones that have finished, so that
+    # it is emitted in start order once it finishes; past this it no longer blocks (see README "Ordering").
+    hold_back_hours: float = 24.0
+    # check: at most this many pages of 100 executions are listed in one check.
+    max_pages: int = 10
+    region: str | None = None
+    endpoint_url: str | None = None
+    # STS (for role_arn) has its own endpoint: a SageMaker VPC endpoint does not answer STS.
+    sts_endpoint_url: str | None = None
+    access_key_id: str | None = None
+    secret_access_key: str | None = secret()
+    session_token: str | None = secret()
+    role_arn: str | None = None
+    role_session_name: str | None = None
+    external_id: str | None = secret()
+    role_duration: int | None = None
+    ca_bundle: str | None = None
+    verify_ssl: bool = True
+    retry_mode: str = "standard"
+    max_attempts: int = 5
+    connect_timeout: float = 10.0
+    read_timeout: float = 60.0
+    debug: bool = False
+    pipeline_arn: PipelineArn = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "pipeline_arn", parse_pipeline_arn(self.pipeline, "source.pipeline"))
+        check_statuses(self.statuses, "source.statuses")
+        check_range(self.hold_back_hours, "source.hold_back_hours", 0, 672)
+        check_range(self.max_pages, "source.max_pages", 1, 1000)
+        check_range(self.max_attempts, "source.max_attempts", 1, 20)
+        check_range(self.connect_timeout, "source.connect_timeout", 1, 300)
+        check_range(self.read_timeout, "source.read_timeout", 1, 900)
+        check_range(self.role_duration, "source.role_duration", 900, 43200)
+        if self.retry_mode not in RETRY_MODES:
+            raise ResourceError(
+                f"source.retry_mode must be one of {', '.join(RETRY_MODES)}, but it is '{self.retry_mode}'."
+            )
+        if (self.access_key_id is None) != (self.secret_access_key is None):
+            raise ResourceError(
+                "source.access_key_id and source.secret_access_key go together: only one of them is set.",
+                "Set both (and session_token for temporary credentials), or neither to use the default chain.",
+            )
+        if self.session_token is not None and self.access_key_id is None:
+            raise ResourceError("source.session_token is set without source.access_key_id and secret_access_key.")
+        if self.role_arn is None:
+            for key in ("role_session_name", "external_id", "role_duration"):
+                if getattr(self, key) is not None:
+                    raise ResourceError(f"source.{key} only applies with source.role_arn, which is not set.")
+        elif not re.fullmatch(r"arn:aws[a-z-]*:iam::\d{12}:role/[\w+=,.@/-]+", self.role_arn):
+            raise ResourceError(
+                f"source.role_arn is not an IAM role ARN: '{self.role_arn}'.",
+                "Use the form arn:aws:iam::ACCOUNT_ID:role/ROLE_NAME.",
+            )
+        if self.ca_bundle is not None and "-----BEGIN CERTIFICATE-----" not in self.ca_bundle:
+            raise ResourceError(
+                "source.ca_bundle must be the PEM text of one or more CA certificates (not a file path).",
+                "Paste the certificate, starting with -----BEGIN CERTIFICATE-----.",
+            )
+        for key in ("endpoint_url", "sts_endpoint_url"):
+            url = getattr(self, key)
+            if url is not None and not re.match(r"https?://[^/\s]+", url):
+                raise ResourceError(
+                    f"source.{key} must be an http(s) URL, but it is '{url}'.",
+                    "For example https://api.sagemaker.us-east-1.amazonaws.com or a VPC endpoint's URL.",
+                )
+
+    @property
+    def effective_region(self) -> str:
+        """The region to call: ``region`` if set, else the pipeline ARN's."""
+        return self.region or self.pipeline_arn.region
+
+    @classmethod
+    def from_json(cls, raw: object) -> SourceConfig:
+        return from_json(cls, raw, "source")
+
+
+@dataclass(frozen=True)
+class GetParams:
+    """``params`` of a ``get`` step: which files to skip."""
+
+    skip_definition: bool = False
+    skip_steps: bool = False
+    skip_parameters: bool = False
+
+    @classmethod
+    def from_json(cls, raw: object) -> GetParams:
+        return from_json(cls, raw, "params")
+
+
+PUT_ACTIONS = ("start", "stop", "retry")
+
+
+@dataclass(frozen=True)
+class PutParams:
+    """``params`` of a ``put`` step: what to do (start, stop, retry) and whether to wait for the result."""
+
+    action: str = "start"
+    # start
+    parameters: dict[str, object] = field(default_factory=dict)
+    parameters_file: str | None = None
+    display_name: str | None = None
+    description: str | None = None
+    parallelism: int | None = None
+    selective_execution: dict[str, object] | None = None
+    pipeline_version_id: int | None = None
+    client_request_token: str | None = None
+    # stop / retry: the execution to act on
+    execution_arn: str | None = None
+    execution_arn_file: str | None = None
+    # waiting
+    wait: bool = False
+    poll_interval: float = 30.0
+    timeout: float | None = None
+    stop_on_timeout: bool = False
+    fail_on: tuple[str, ...] = ("Failed", "Stopped")
+
+    def __post_init__(self) -> None:
+        if self.action not in PUT_ACTIONS:
+            raise ResourceError(
+                f"params.action must be one of {', '.join(PUT_ACTIONS)}, but it is '{self.action}'.",
+            )
+        check_range(self.parallelism, "params.parallelism", 1)
+        check_range(self.pipeline_version_id, "params.pipeline_version_id", 1)
+        check_range(self.poll_interval, "params.poll_interval", 0.1, 3600)
+        check_range(self.timeout, "params.timeout", 1)
+        check_statuses(self.fail_on, "params.fail_on", ("Failed", "Stopped", "Succeeded"))
+        if self.stop_on_timeout and self.timeout is None:
+            raise ResourceError("params.stop_on_timeout needs params.timeout.", "Set timeout (seconds).")
+        if self.client_request_token is not None and not 32 <= len(self.client_request_token) <= 128:
+            raise ResourceError(
+                f"params.client_request_token must be 32 to 128 characters, but it has "
+                f"{len(self.client_request_token)}.",
+                "Leave it out to derive one from the Concourse build.",
+            )
+        if self.execution_arn is not None and self.execution_arn_file is not None:
+            raise ResourceError("params.execution_arn and params.execution_arn_file are both set: give one.")
+        if self.execution_arn is not None:
+            parse_execution_arn(self.execution_arn, "params.execution_arn")
+        start_only = ("parameters", "parameters_file", "display_name", "description", "selective_execution")
+        if self.action != "start":
+            for key in (*start_only, "pipeline_version_id"):
+                if getattr(self, key):
+                    raise ResourceError(f"params.{key} only applies to action 'start', not '{self.action}'.")
+            if self.execution_arn is None and self.execution_arn_file is None:
+                raise ResourceError(
+                    f"params.action '{self.action}' needs the execution to act on.",
+                    "Set params.execution_arn to its ARN, or params.execution_arn_file to the directory of a "
+                    "get of this resource (or a file holding the ARN).",
+                )
+        elif self.execution_arn is not None or self.execution_arn_file is not None:
+            raise ResourceError(
+                "params.execution_arn and execution_arn_file only apply to actions 'stop' and 'retry'.",
+                "For a selective execution, use params.selective_execution.source_execution_arn.",
+            )
+        if self.action == "stop" and self.parallelism is not None:
+            raise ResourceError("params.parallelism does not apply to action 'stop'.")
+        self.selective_execution_config()  # validates
+
+    def selective_execution_config(self) -> dict[str, object] | None:
+        """``selective_execution`` as the API's SelectiveExecutionConfig, validated."""
+        raw = self.selective_execution
+        if raw is None:
+            return None
+        unknown = set(raw) - {"source_execution_arn", "steps"}
+        if unknown:
+            raise ResourceError(
+                f"params.selective_execution has unknown keys: {', '.join(sorted(unknown))}.",
+                "It takes 'steps' (a list of step names) and optionally 'source_execution_arn'.",
+            )
+        steps = raw.get("steps")
+        if not isinstance(steps, list) or not steps or not all(isinstance(s, str) and s for s in steps):
+            raise ResourceError(
+                "params.selective_execution.steps must be a non-empty list of step names.",
+                "For example: steps: [Train, Evaluate].",
+            )
+        if len(steps) > 50:
+            raise ResourceError(f"params.selective_execution.steps lists {len(steps)} steps; AWS allows 50.")
+        config: dict[str, object] = {"SelectedSteps": [{"StepName": name} for name in steps]}
+        source = raw.get("source_execution_arn")
+        if source is not None:
+            parsed: ExecutionArn = parse_execution_arn(source, "params.selective_execution.source_execution_arn")
+            config["SourcePipelineExecutionArn"] = str(parsed)
+        return config
+
+    @classmethod
+    def from_json(cls, raw: object) -> PutParams:
+        return from_json(cls, raw, "params")

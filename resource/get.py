@@ -1,0 +1,139 @@
+"""``in`` (the get step): download one execution into the destination directory.
+
+Files (each JSON file UTF-8, datetimes ISO 8601 with their time zone):
+
+- ``execution.json``: DescribePipelineExecution, without boto3's ResponseMetadata.
+- ``pipeline.json``: the pipeline definition this execution ran (``skip_definition`` to skip).
+- ``steps.json``: every step of the execution, all pages (``skip_steps`` to skip).
+- ``parameters.json``: the execution's parameters as ``{name: value}`` (``skip_parameters`` to skip).
+- ``execution_arn`` and ``status``: plain text, for ``load_var``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from pathlib import Path
+from typing import Any
+
+from sagemaker_pipeline_resource import jsonio
+from sagemaker_pipeline_resource.arns import PipelineArn
+from sagemaker_pipeline_resource.aws import AWS, translate_errors
+from sagemaker_pipeline_resource.config import GetParams
+from sagemaker_pipeline_resource.errors import ResourceError
+from sagemaker_pipeline_resource.version import ExecutionVersion
+
+CONSOLE_DOMAINS = {"aws": "console.aws.amazon.com", "aws-cn": "console.amazonaws.cn"}
+
+
+def console_url(pipeline: PipelineArn) -> str:
+    """A link to the pipeline in the SageMaker console of its region and partition."""
+    domain = CONSOLE_DOMAINS.get(pipeline.partition, f"console.{pipeline.partition.replace('aws-', 'amazonaws-')}.com")
+    return (
+        f"https://{pipeline.region}.{domain}/sagemaker/home?region={pipeline.region}#/pipelines/details/{pipeline.name}"
+    )
+
+
+def list_steps(client: Any, execution_arn: str) -> list[dict[str, Any]]:
+    """Every step of the execution, oldest first, across all pages."""
+    steps: list[dict[str, Any]] = []
+    paginator = client.get_paginator("list_pipeline_execution_steps")
+    for page in paginator.paginate(PipelineExecutionArn=execution_arn, SortOrder="Ascending"):
+        steps.extend(page.get("PipelineExecutionSteps", []))
+    return steps
+
+
+def list_parameters(client: Any, execution_arn: str) -> dict[str, str]:
+    parameters: dict[str, str] = {}
+    paginator = client.get_paginator("list_pipeline_parameters_for_execution")
+    for page in paginator.paginate(PipelineExecutionArn=execution_arn):
+        for parameter in page.get("PipelineParameters", []):
+            parameters[parameter["Name"]] = parameter["Value"]
+    return parameters
+
+
+def failing_steps(steps: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    return [step for step in steps if step.get("StepStatus") == "Failed"]
+
+
+def _duration(start: object, end: object) -> str | None:
+    if not isinstance(start, dt.datetime) or not isinstance(end, dt.datetime):
+        return None
+    seconds = int((end - start).total_seconds())
+    hours, rest = divmod(max(seconds, 0), 3600)
+    minutes, seconds = divmod(rest, 60)
+    return f"{hours}h{minutes:02d}m{seconds:02d}s" if hours else f"{minutes}m{seconds:02d}s"
+
+
+def _who(identity: object) -> str | None:
+    """``CreatedBy`` has no required members: an execution started with IAM credentials has no user profile."""
+    if not isinstance(identity, dict):
+        return None
+    for key in ("UserProfileName", "IamIdentity", "UserProfileArn"):
+        value = identity.get(key)
+        if isinstance(value, dict):
+            value = value.get("Arn")
+        if isinstance(value, str) and value:
+            return value
+    return None
+
+
+def metadata(description: dict[str, Any], steps: list[dict[str, Any]] | None, pipeline: PipelineArn) -> dict[str, str]:
+    """What the Concourse UI shows next to the version; optional fields are simply left out."""
+    status = description.get("PipelineExecutionStatus")
+    created = description.get("CreationTime")
+    modified = description.get("LastModifiedTime")
+    running = status in ("Executing", "Stopping")
+    items: dict[str, str | None] = {
+        "status": status,
+        "display_name": description.get("PipelineExecutionDisplayName"),
+        "description": description.get("PipelineExecutionDescription"),
+        "started": jsonio.iso(created),
+        "last_modified": jsonio.iso(modified),
+        "duration": None if running else _duration(created, modified),
+        "failure_reason": description.get("FailureReason"),
+        "created_by": _who(description.get("CreatedBy")),
+        "pipeline_version_id": str(description["PipelineVersionId"]) if description.get("PipelineVersionId") else None,
+        "console": console_url(pipeline),
+    }
+    if steps:
+        failed = failing_steps(steps)
+        if failed:
+            items["failed_step"] = ", ".join(str(step.get("StepName")) for step in failed)
+    return {key: value for key, value in items.items() if value}
+
+
+def download(aws: AWS, version: ExecutionVersion, destination: Path, params: GetParams) -> dict[str, str]:
+    """Write the execution's files into ``destination`` and return the metadata for the UI."""
+    config = aws.config
+    execution = version.arn
+    if not config.pipeline_arn.owns(execution):
+        raise ResourceError(
+            f"The version {version.execution_arn} is an execution of another pipeline, not of {config.pipeline}.",
+            "Check that the get step and its version (or `version:` pin) belong to this resource.",
+        )
+    destination.mkdir(parents=True, exist_ok=True)
+    arn = version.execution_arn
+    with translate_errors(f"describing the execution {arn}", config):
+        client = aws.sagemaker()
+        description = client.describe_pipeline_execution(PipelineExecutionArn=arn)
+        jsonio.write(destination / "execution.json", description)
+        (destination / "execution_arn").write_text(arn + "\n", encoding="utf-8")
+        (destination / "status").write_text(
+            str(description.get("PipelineExecutionStatus", "")) + "\n", encoding="utf-8"
+        )
+        if not params.skip_definition:
+            definition = client.describe_pipeline_definition_for_execution(PipelineExecutionArn=arn)
+            text = definition.get("PipelineDefinition", "")
+            try:
+                parsed: object = json.loads(text)
+            except ValueError:
+                parsed = text
+            jsonio.write(destination / "pipeline.json", parsed)
+        steps: list[dict[str, Any]] | None = None
+        if not params.skip_steps:
+            steps = list_steps(client, arn)
+            jsonio.write(destination / "steps.json", steps)
+        if not params.skip_parameters:
+            jsonio.write(destination / "parameters.json", list_parameters(client, arn))
+    return metadata(description, steps, config.pipeline_arn)

@@ -1,0 +1,250 @@
+"""``out`` (the put step): start, stop or retry an execution, and optionally wait for it to finish.
+
+Idempotency: StartPipelineExecution (like Stop and Retry) takes a ``ClientRequestToken``; boto3 fills in a
+random one when none is given, which protects nothing across a retried step. Here it is derived from the
+Concourse build (team, pipeline, instance vars, job, build name and id) and from the request itself, so a
+put step that Concourse retries, or that runs again after its response was lost, gets back the execution
+the first attempt started instead of starting a second one; two different puts in one build still differ.
+
+Every param is validated, and the execution to act on is resolved, before the first AWS call.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+import sys
+import time
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from concoursetools import BuildMetadata
+
+from sagemaker_pipeline_resource import paramfile
+from sagemaker_pipeline_resource.arns import parse_execution_arn
+from sagemaker_pipeline_resource.aws import AWS, translate_errors
+from sagemaker_pipeline_resource.config import PutParams
+from sagemaker_pipeline_resource.errors import ResourceError
+from sagemaker_pipeline_resource.get import failing_steps, metadata
+from sagemaker_pipeline_resource.version import ExecutionVersion
+from sagemaker_pipeline_resource.waiter import wait
+
+PARAMETER_NAME = re.compile(r"[A-Za-z0-9\-_]{1,256}")
+DISPLAY_NAME = re.compile(r"[a-zA-Z0-9](-*[a-zA-Z0-9]){0,81}")
+MAX_PARAMETERS = 200
+MAX_VALUE = 1024
+MAX_DESCRIPTION = 3072
+
+
+@dataclass(frozen=True)
+class Request:
+    """A validated put, ready to send: the API arguments and the token that makes it idempotent."""
+
+    action: str
+    arguments: dict[str, Any]
+
+
+def in_concourse(build: BuildMetadata) -> bool:
+    """False when run by hand (``BUILD_ID`` unset): no build to name, link to, or derive a token from."""
+    return bool(build.BUILD_ID)
+
+
+def _format(text: str, build: BuildMetadata) -> str:
+    """Interpolate ``$BUILD_ID``, ``$BUILD_PIPELINE_NAME``... (unknown ``$NAMES`` are left as they are)."""
+    return build.format_string(text, ignore_missing=True)
+
+
+def pipeline_parameters(params: PutParams, sources: Path, build: BuildMetadata) -> list[dict[str, str]]:
+    """``parameters_file`` merged with ``parameters`` (which win), templated and checked against AWS's limits."""
+    merged: dict[str, object] = {}
+    if params.parameters_file is not None:
+        merged.update(paramfile.load(sources / params.parameters_file))
+    merged.update(params.parameters)
+    if len(merged) > MAX_PARAMETERS:
+        raise ResourceError(f"params.parameters has {len(merged)} parameters; AWS allows {MAX_PARAMETERS}.")
+    result = []
+    for name, value in merged.items():
+        if not PARAMETER_NAME.fullmatch(name):
+            raise ResourceError(
+                f"params.parameters: '{name}' is not a valid pipeline parameter name.",
+                "Names are 1 to 256 letters, digits, '-' or '_', as declared in the pipeline definition.",
+            )
+        if isinstance(value, dict | list) or value is None:
+            raise ResourceError(
+                f"params.parameters.{name} must be a string, number or boolean, not {type(value).__name__}.",
+                "Pipeline parameters are strings: encode structured values as JSON text.",
+            )
+        text = json.dumps(value) if isinstance(value, bool) else str(value)
+        text = _format(text, build)
+        if len(text) > MAX_VALUE:
+            raise ResourceError(f"params.parameters.{name} is {len(text)} characters long; AWS allows {MAX_VALUE}.")
+        result.append({"Name": name, "Value": text})
+    return result
+
+
+def default_display_name(build: BuildMetadata) -> str | None:
+    """``concourse-PIPELINE-JOB-BUILD`` cleaned to AWS's pattern (letters, digits, single dashes, 82 chars)."""
+    if not in_concourse(build):
+        return None
+    parts = [build.BUILD_PIPELINE_NAME, build.BUILD_JOB_NAME, build.BUILD_NAME] if build.BUILD_JOB_NAME else [
+        "build", build.BUILD_ID]  # fmt: skip
+    name = re.sub(r"[^a-zA-Z0-9]+", "-", "-".join(["concourse", *(part for part in parts if part)]))
+    name = name.strip("-")[:82].rstrip("-")
+    return name or None
+
+
+def default_description(build: BuildMetadata) -> str | None:
+    if not in_concourse(build):
+        return None
+    if build.BUILD_JOB_NAME:
+        what = f"{build.BUILD_TEAM_NAME}/{build.BUILD_PIPELINE_NAME}/{build.BUILD_JOB_NAME} #{build.BUILD_NAME}"
+    else:
+        what = f"one-off build {build.BUILD_ID}"
+    return f"Started by Concourse build {what}: {build.build_url()}"[:MAX_DESCRIPTION]
+
+
+def request_token(build: BuildMetadata, action: str, arguments: dict[str, Any]) -> str:
+    """The ClientRequestToken: the same build making the same request always gets the same token."""
+    if not in_concourse(build):
+        print("put: no Concourse build environment (BUILD_ID...): the request is not idempotent.", file=sys.stderr)
+        return uuid.uuid4().hex
+    identity = {
+        "team": build.BUILD_TEAM_NAME,
+        "pipeline": build.BUILD_PIPELINE_NAME,
+        "instance_vars": build.BUILD_PIPELINE_INSTANCE_VARS,
+        "job": build.BUILD_JOB_NAME,
+        "build_name": build.BUILD_NAME,
+        "build_id": build.BUILD_ID,
+        "action": action,
+        "request": arguments,
+    }
+    return hashlib.sha256(json.dumps(identity, sort_keys=True, default=str).encode()).hexdigest()
+
+
+def _resolve_execution(params: PutParams, sources: Path, aws: AWS) -> str:
+    """The ARN to stop or retry: ``execution_arn``, or read from ``execution_arn_file`` (a get's directory)."""
+    if params.execution_arn is not None:
+        arn = params.execution_arn.strip()
+        key = "params.execution_arn"
+    else:
+        assert params.execution_arn_file is not None  # noqa: S101 - PutParams guarantees one of the two
+        path = sources / params.execution_arn_file
+        if path.is_dir():
+            path = path / "execution_arn"
+        try:
+            arn = path.read_text(encoding="utf-8").strip()
+        except OSError as error:
+            raise ResourceError(
+                f"params.execution_arn_file: cannot read {path}: {error.strerror}.",
+                "Point it at the directory of a get of this resource, or at a file holding the ARN.",
+            ) from error
+        key = f"params.execution_arn_file ({path})"
+    execution = parse_execution_arn(arn, key)
+    if not aws.config.pipeline_arn.owns(execution):
+        raise ResourceError(f"{key}: {arn} is an execution of another pipeline, not of {aws.config.pipeline}.")
+    return arn
+
+
+def build_request(params: PutParams, sources: Path, build: BuildMetadata, aws: AWS) -> Request:
+    """Validate everything and assemble the API call, without calling AWS."""
+    arguments: dict[str, Any] = {}
+    if params.action == "start":
+        arguments["PipelineName"] = str(aws.config.pipeline_arn)
+        arguments["PipelineParameters"] = pipeline_parameters(params, sources, build)
+        display_name = _format(params.display_name, build) if params.display_name else default_display_name(build)
+        if display_name is not None:
+            if not DISPLAY_NAME.fullmatch(display_name):
+                raise ResourceError(
+                    f"params.display_name '{display_name}' is not a valid execution display name.",
+                    "Use 1 to 82 letters, digits and single dashes, starting and ending with a letter or digit.",
+                )
+            arguments["PipelineExecutionDisplayName"] = display_name
+        description = _format(params.description, build) if params.description else default_description(build)
+        if description is not None:
+            if len(description) > MAX_DESCRIPTION:
+                raise ResourceError(f"params.description is {len(description)} characters; AWS allows 3072.")
+            arguments["PipelineExecutionDescription"] = description
+        selective = params.selective_execution_config()
+        if selective is not None:
+            arguments["SelectiveExecutionConfig"] = selective
+        if params.pipeline_version_id is not None:
+            arguments["PipelineVersionId"] = params.pipeline_version_id
+    else:
+        arguments["PipelineExecutionArn"] = _resolve_execution(params, sources, aws)
+    if params.parallelism is not None:
+        arguments["ParallelismConfiguration"] = {"MaxParallelExecutionSteps": params.parallelism}
+    token = params.client_request_token or request_token(build, params.action, arguments)
+    arguments["ClientRequestToken"] = token
+    return Request(params.action, arguments)
+
+
+_OPERATIONS = {
+    "start": "start_pipeline_execution",
+    "stop": "stop_pipeline_execution",
+    "retry": "retry_pipeline_execution",
+}
+
+
+def _send(client: Any, request: Request) -> str:
+    """Make the call; a stop that meets ConflictException (a transition between steps) is tried again."""
+    operation = getattr(client, _OPERATIONS[request.action])
+    attempts = 3 if request.action == "stop" else 1
+    for attempt in range(1, attempts + 1):
+        try:
+            response = operation(**request.arguments)
+            return str(response["PipelineExecutionArn"])
+        except client.exceptions.ConflictException:
+            if attempt == attempts:
+                raise
+            print(f"put: stop refused while the execution changes state; trying again ({attempt})", file=sys.stderr)
+            time.sleep(2 * attempt)
+    raise AssertionError("unreachable")  # pragma: no cover
+
+
+def _failure(description: dict[str, Any], steps: list[dict[str, Any]]) -> str:
+    lines = [f"{step.get('StepName')}: {step.get('FailureReason', 'no reason given')}" for step in failing_steps(steps)]
+    reason = description.get("FailureReason")
+    if reason and not lines:
+        lines.append(str(reason))
+    return "; ".join(lines) if lines else "no failure reason given"
+
+
+def publish(
+    aws: AWS, params: PutParams, sources: Path, build: BuildMetadata
+) -> tuple[ExecutionVersion, dict[str, str]]:
+    request = build_request(params, sources, build, aws)
+    config = aws.config
+    target = request.arguments.get("PipelineExecutionArn", str(config.pipeline_arn))
+    with translate_errors(f"the put action '{request.action}' on {target}", config):
+        client = aws.sagemaker()
+        arn = _send(client, request)
+        print(f"put: {request.action} {arn}", file=sys.stderr)
+        if params.wait:
+            result = wait(client, arn, params.poll_interval, params.timeout)
+            description, steps = result.description, result.steps
+        else:
+            description, steps = client.describe_pipeline_execution(PipelineExecutionArn=arn), None
+        status = str(description.get("PipelineExecutionStatus"))
+        if params.wait and result.timed_out:
+            if params.stop_on_timeout:
+                client.stop_pipeline_execution(
+                    PipelineExecutionArn=arn, ClientRequestToken=request_token(build, "stop-on-timeout", {"arn": arn})
+                )
+                print(f"put: timed out: asked {arn} to stop", file=sys.stderr)
+            raise ResourceError(
+                f"The execution {arn} was still {status} after params.timeout ({params.timeout:g} s)"
+                + (" and was asked to stop." if params.stop_on_timeout else "; it keeps running."),
+                "Raise params.timeout, or set stop_on_timeout: true to stop it when the time is up.",
+            )
+    if params.wait and request.action != "stop" and status in params.fail_on:
+        raise ResourceError(
+            f"The execution {arn} ended {status}: {_failure(description, steps or [])}.",
+            "See the step list above and steps.json from a get of this version; "
+            "params.fail_on chooses which statuses fail the build.",
+        )
+    items = metadata(description, steps, config.pipeline_arn)
+    items["action"] = request.action
+    return ExecutionVersion(arn), items

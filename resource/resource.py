@@ -1,0 +1,46 @@
+"""The concoursetools resource class: one ``source``, three steps.
+
+Each method parses its params into a dataclass and hands over to the module that implements the step
+(:mod:`check`, :mod:`get`, :mod:`put`); this class only ties them to concoursetools' interface, so that
+the resource can also be driven by concoursetools' own test wrappers.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from concoursetools import BuildMetadata, ConcourseResource
+
+from sagemaker_pipeline_resource import check, get, put
+from sagemaker_pipeline_resource.aws import AWS
+from sagemaker_pipeline_resource.config import GetParams, PutParams, SourceConfig
+from sagemaker_pipeline_resource.version import ExecutionVersion
+
+
+class PipelineResource(ConcourseResource[ExecutionVersion]):
+    """Tracks (``check``/``in``) and triggers (``out``) the executions of one SageMaker pipeline."""
+
+    def __init__(self, **source: Any) -> None:
+        super().__init__(ExecutionVersion)
+        self.config = SourceConfig.from_json(source)
+
+    def _aws(self, build: BuildMetadata | None = None) -> AWS:
+        if build is None:
+            return AWS(self.config)
+        return AWS(self.config, team=build.BUILD_TEAM_NAME or None, pipeline=build.BUILD_PIPELINE_NAME)
+
+    def fetch_new_versions(self, previous_version: ExecutionVersion | None = None) -> list[ExecutionVersion]:
+        return check.check(self._aws(), previous_version)
+
+    def download_version(
+        self, version: ExecutionVersion, destination_dir: Path, build_metadata: BuildMetadata, **params: Any
+    ) -> tuple[ExecutionVersion, dict[str, str]]:
+        parsed = GetParams.from_json(params)
+        return version, get.download(self._aws(build_metadata), version, destination_dir, parsed)
+
+    def publish_new_version(
+        self, sources_dir: Path, build_metadata: BuildMetadata, **params: Any
+    ) -> tuple[ExecutionVersion, dict[str, str]]:
+        parsed = PutParams.from_json(params)
+        return put.publish(self._aws(build_metadata), parsed, sources_dir, build_metadata)

@@ -1,0 +1,153 @@
+"""Shared fixtures: the built .pyz run exactly as Concourse runs it, against the local emulator.
+
+Behaviour tests never import the resource: they run ``dist/sagemaker-pipeline-resource.pyz`` through
+symlinks named ``check``, ``in`` and ``out`` (the step is argv[0]), with the payload on stdin, the
+directory as argv[1] and the BUILD_* variables in the environment. Every run is also checked for leaked
+secrets: no value in :data:`SECRETS` may appear in stdout, stderr or any file a step wrote.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+pytest_plugins = ["tests.emulator.pytest_plugin"]
+
+ROOT = Path(__file__).resolve().parent.parent
+PYZ = ROOT / "dist" / "sagemaker-pipeline-resource.pyz"
+
+# Fake credentials: the emulator accepts anything. They are "secrets" for the leak checks all the same.
+ACCESS_KEY_ID = "AKIAEMULATORTESTKEY1"
+SECRET_ACCESS_KEY = "emulator-secret-key-do-not-print-0123456789"
+SESSION_TOKEN = "emulator-session-token-do-not-print-9876543210"
+EXTERNAL_ID = "emulator-external-id-do-not-print"
+SECRETS = (SECRET_ACCESS_KEY, SESSION_TOKEN, EXTERNAL_ID)
+
+BUILD_ENV = {
+    "BUILD_ID": "4242",
+    "BUILD_NAME": "17",
+    "BUILD_JOB_NAME": "train",
+    "BUILD_PIPELINE_NAME": "ml-models",
+    "BUILD_TEAM_NAME": "data-science",
+    "ATC_EXTERNAL_URL": "https://ci.example.com",
+}
+
+
+@dataclass
+class Result:
+    step: str
+    returncode: int
+    stdout: str
+    stderr: str
+
+    @property
+    def json(self) -> Any:
+        assert self.returncode == 0, f"{self.step} failed ({self.returncode}):\n{self.stderr}"
+        return json.loads(self.stdout)
+
+
+def assert_no_secrets(*texts: str, where: str = "output") -> None:
+    for secret in SECRETS:
+        for text in texts:
+            assert secret not in text, f"a secret leaked into {where}"
+
+
+@pytest.fixture(scope="session")
+def pyz() -> Path:
+    """The built zipapp (``make test`` builds it first; built here when a test is run on its own)."""
+    if not PYZ.exists():
+        subprocess.run([sys.executable, str(ROOT / "build" / "build_pyz.py"), "--output", str(PYZ)], check=True)
+    return PYZ
+
+
+@pytest.fixture(scope="session")
+def steps_dir(pyz: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A directory like the image's /opt/resource: check, in and out are symlinks to the .pyz."""
+    directory = tmp_path_factory.mktemp("opt-resource")
+    for step in ("check", "in", "out"):
+        (directory / step).symlink_to(pyz)
+    return directory
+
+
+def clean_env(extra: dict[str, str] | None = None) -> dict[str, str]:
+    """A minimal environment: no AWS_* variables from the developer's shell can leak into a test."""
+    env = {key: value for key, value in os.environ.items() if key in ("PATH", "HOME", "LANG", "TMPDIR")}
+    env["AWS_EC2_METADATA_DISABLED"] = "true"  # no instance-metadata lookups from a test
+    env.update(extra or {})
+    return env
+
+
+class Runner:
+    """Runs one step of the .pyz the way Concourse does."""
+
+    def __init__(self, steps_dir: Path, tmp_path: Path) -> None:
+        self.steps_dir = steps_dir
+        self.tmp_path = tmp_path
+
+    def __call__(
+        self,
+        step: str,
+        payload: Any,
+        directory: Path | None = None,
+        env: dict[str, str] | None = None,
+        build: bool = True,
+        raw: str | None = None,
+        timeout: float = 120,
+    ) -> Result:
+        args = [str(self.steps_dir / step)]
+        if step in ("in", "out"):
+            directory = directory or self.tmp_path / step
+            directory.mkdir(parents=True, exist_ok=True)
+            args.append(str(directory))
+        full_env = clean_env({**(BUILD_ENV if build and step != "check" else {}), **(env or {})})
+        stdin = raw if raw is not None else json.dumps(payload)
+        done = subprocess.run(
+            args, input=stdin, capture_output=True, text=True, env=full_env, timeout=timeout, check=False
+        )
+        assert_no_secrets(done.stdout, done.stderr, where=f"{step}'s output")
+        if directory is not None and directory.exists():
+            for path in directory.rglob("*"):
+                if path.is_file():
+                    assert_no_secrets(path.read_text(encoding="utf-8", errors="replace"), where=str(path))
+        return Result(step, done.returncode, done.stdout, done.stderr)
+
+
+@pytest.fixture
+def run(steps_dir: Path, tmp_path: Path) -> Runner:
+    return Runner(steps_dir, tmp_path)
+
+
+@pytest.fixture
+def pipeline(emulator: Any) -> str:
+    """A pipeline in the emulator, with a Train and an Evaluate step."""
+    arn: str = emulator.create_pipeline(
+        "churn-model",
+        steps=[{"name": "Preprocess", "type": "Processing"}, {"name": "Train", "type": "Training"}],
+        parameters={"Epochs": "10", "InstanceType": "ml.m5.large"},
+    )
+    return arn
+
+
+@pytest.fixture
+def source(emulator: Any, pipeline: str) -> dict[str, Any]:
+    """A source for ``pipeline`` that reaches the emulator with static keys."""
+    return {
+        "pipeline": pipeline,
+        "endpoint_url": emulator.url,
+        "access_key_id": ACCESS_KEY_ID,
+        "secret_access_key": SECRET_ACCESS_KEY,
+        "max_attempts": 2,
+    }
+
+
+@pytest.fixture
+def sts_source(emulator: Any, source: dict[str, Any]) -> Iterator[dict[str, Any]]:
+    yield {**source, "sts_endpoint_url": emulator.url}
