@@ -229,9 +229,15 @@ def main(argv: list[str] | None = None) -> int:
     if name in STEPS:
         return run(name, argv[1:], streams, os.environ)
     args = argv[1:]
-    if not args or args[0] in ("-h", "--help", "help"):
-        (streams.stdout if args else streams.stderr).write(USAGE)
-        return 0 if args else EXIT_USAGE
+    if not args:
+        streams.stderr.write(
+            f"error: called as '{name}' with no step: Concourse links this file as check, in or out (the step is "
+            "the program's name); under any other name, give the step as the first argument.\n\n" + USAGE
+        )
+        return EXIT_USAGE
+    if args[0] in ("-h", "--help", "help"):
+        streams.stdout.write(USAGE)
+        return 0
     if args[0] in ("-V", "--version"):
         streams.stdout.write(f"{PROGRAM} {__version__}\n")
         return 0

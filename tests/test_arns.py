@@ -44,9 +44,13 @@ def test_bad_pipeline_arns_say_the_expected_form(value: object, fragment: str) -
 
 def test_execution_arn_belongs_to_its_pipeline_case_insensitively() -> None:
     pipeline = parse_pipeline_arn("arn:aws:sagemaker:eu-west-1:123456789012:pipeline/Churn-Model")
-    execution = parse_execution_arn("arn:aws:sagemaker:eu-west-1:123456789012:pipeline/churn-model/execution/ab12cd34ef56")
+    execution = parse_execution_arn(
+        "arn:aws:sagemaker:eu-west-1:123456789012:pipeline/churn-model/execution/ab12cd34ef56"
+    )
     assert pipeline.owns(execution)
-    other = parse_execution_arn("arn:aws:sagemaker:eu-west-2:123456789012:pipeline/churn-model/execution/ab12cd34ef56")
+    other = parse_execution_arn(
+        "arn:aws:sagemaker:eu-west-2:123456789012:pipeline/churn-model/execution/ab12cd34ef56"
+    )
     assert not pipeline.owns(other)
 
 

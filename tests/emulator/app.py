@@ -1,0 +1,236 @@
+"""The emulator's WSGI application: control API, request log and faults, our pipeline operations, then moto.
+
+A request takes this path:
+
+1. ``/_emulator/...`` goes to the control API (never logged or faulted).
+2. Everything else is an AWS call: it is counted under its operation name (``X-Amz-Target`` for JSON
+   services such as SageMaker, ``Action`` for query services such as STS) and may be hit by an injected
+   fault.
+3. SageMaker pipeline operations are answered by :mod:`tests.emulator.sagemaker_api`.
+4. The rest is moto's server application, unchanged, except that an HTML error page moto produces for
+   a JSON-protocol call (an operation it does not implement, a crash) is turned into an AWS JSON error,
+   since botocore cannot parse HTML and reports a confusing bare "500".
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import socket
+import sys
+import time
+import traceback
+import uuid
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import parse_qs
+
+from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
+
+from tests.emulator.control_api import PREFIX, ControlApi
+from tests.emulator.errors import ApiError
+from tests.emulator.faults import Faults, RequestLog, fault_error
+from tests.emulator.model import DEFAULT_ACCOUNT, DEFAULT_REGION
+from tests.emulator.sagemaker_api import DEFAULT_PAGE_SIZE, Caller, PipelinesApi
+from tests.emulator.store import Store
+
+StartResponse = Callable[..., Any]
+_JSON_CONTENT_TYPE = "application/x-amz-json-1.1"
+
+
+@dataclass(frozen=True)
+class AwsRequest:
+    """What the emulator needs to know about an incoming AWS call."""
+
+    operation: str
+    service: str  # SigV4 signing name, e.g. "sagemaker", "sts"
+    json_protocol: bool
+    target_prefix: str  # "SageMaker" for X-Amz-Target "SageMaker.ListPipelineExecutions"
+    access_key: str
+    region: str
+
+
+def parse_request(environ: dict[str, Any], body: bytes) -> AwsRequest:
+    auth = environ.get("HTTP_AUTHORIZATION", "")
+    access_key, region, service = "", DEFAULT_REGION, ""
+    if "Credential=" in auth:
+        scope = auth.split("Credential=", 1)[1].split(",", 1)[0].split("/")
+        if len(scope) >= 4:
+            access_key, region, service = scope[0], scope[2], scope[3]
+    target = environ.get("HTTP_X_AMZ_TARGET", "")
+    if target:
+        prefix, _, operation = target.partition(".")
+        return AwsRequest(operation or target, service, True, prefix, access_key, region)
+    action = parse_qs(environ.get("QUERY_STRING", "")).get("Action")
+    if not action and environ.get("CONTENT_TYPE", "").startswith("application/x-www-form-urlencoded"):
+        action = parse_qs(body.decode("utf-8", "replace")).get("Action")
+    operation = action[0] if action else f"{service or 'unknown'}:{environ.get('REQUEST_METHOD', 'GET')}"
+    return AwsRequest(operation, service, False, "", access_key, region)
+
+
+def account_for(environ: dict[str, Any], access_key: str) -> str:
+    """The caller's account, decided as moto decides it, so STS AssumeRole into another account works."""
+    if "MOTO_ACCOUNT_ID" in os.environ:
+        return os.environ["MOTO_ACCOUNT_ID"]
+    if environ.get("HTTP_X_MOTO_ACCOUNT_ID"):
+        return str(environ["HTTP_X_MOTO_ACCOUNT_ID"])
+    if not access_key:
+        return DEFAULT_ACCOUNT
+    from moto.iam.models import get_account_id_from
+
+    return get_account_id_from(access_key)
+
+
+class DropConnection(ConnectionAbortedError):
+    """Raised after the socket is shut down; werkzeug treats it as a dropped connection and moves on."""
+
+
+class EmulatorApp:
+    """The whole emulator as one WSGI callable."""
+
+    def __init__(self, *, default_page_size: int = DEFAULT_PAGE_SIZE) -> None:
+        self.store = Store()
+        self.pipelines = PipelinesApi(self.store, default_page_size=default_page_size)
+        self.faults = Faults()
+        self.requests = RequestLog()
+        self.control = ControlApi(self.store, self.faults, self.requests, reset_moto)
+        self.moto = DomainDispatcherApplication(create_backend_app)
+
+    def warm_up(self) -> None:
+        """Build moto's per-service Flask apps now, so the first real call is not slowed by it."""
+        for service in ("sts", "sagemaker", "iam", "s3"):
+            self.moto.app_instances.setdefault(service, create_backend_app(service))  # type: ignore[arg-type]
+        self.pipelines.validator.operation("ListPipelineExecutions")
+
+    def __call__(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
+        path = environ.get("PATH_INFO", "")
+        body = _read_body(environ)
+        if path.startswith(PREFIX):
+            status, document = self.control.handle(path[len(PREFIX) :].strip("/"), body)
+            return _respond(start_response, status, json.dumps(document).encode(), "application/json")
+        request = parse_request(environ, body)
+        self.requests.record(request.operation)
+        fault = self.faults.take(request.operation)
+        if fault is not None:
+            if fault.latency_seconds:
+                time.sleep(fault.latency_seconds)
+            if fault.kind == "drop":
+                _drop(environ)
+            if fault.kind in ("throttle", "server_error"):
+                return _error(start_response, fault_error(fault), request)
+        if request.target_prefix == "SageMaker":
+            try:
+                params = json.loads(body or b"{}")
+            except ValueError:
+                return _error(start_response, ApiError("SerializationException", "Malformed JSON body."), request)
+            if isinstance(params, dict) and self.pipelines.handles(request.operation, params):
+                return self._pipelines(start_response, request, params, environ)
+        return self._moto(environ, start_response, request)
+
+    def _pipelines(
+        self, start_response: StartResponse, request: AwsRequest, params: dict[str, Any], environ: dict[str, Any]
+    ) -> Iterable[bytes]:
+        caller = Caller(account=account_for(environ, request.access_key), region=request.region)
+        try:
+            document = self.pipelines.call(request.operation, params, caller)
+        except ApiError as error:
+            return _error(start_response, error, request)
+        except Exception:  # never an HTML page: log it and answer like AWS's internal failure
+            traceback.print_exc(file=sys.stderr)
+            failure = ApiError("InternalFailure", "The request processing has failed because of an unknown error.", 500)
+            return _error(start_response, failure, request)
+        return _respond(start_response, 200, json.dumps(document).encode(), _JSON_CONTENT_TYPE)
+
+    def _moto(self, environ: dict[str, Any], start_response: StartResponse, request: AwsRequest) -> Iterable[bytes]:
+        """Pass to moto; for JSON-protocol calls, replace an HTML error page with an AWS JSON error."""
+        if not request.json_protocol:
+            return self.moto(environ, start_response)  # type: ignore[no-any-return]
+        captured: dict[str, Any] = {}
+
+        def capture(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> Callable[[bytes], None]:
+            captured["status"], captured["headers"] = status, headers
+            return lambda data: None
+
+        result = self.moto(environ, capture)
+        try:
+            chunks = b"".join(result)
+        finally:
+            if hasattr(result, "close"):
+                result.close()
+        status, headers = captured["status"], captured["headers"]
+        content_type = dict((k.lower(), v) for k, v in headers).get("content-type", "")
+        if int(status.split()[0]) >= 500 and "html" in content_type:
+            text = chunks.decode("utf-8", "replace")
+            message = (
+                f"moto does not implement {request.target_prefix}.{request.operation}."
+                if "NotImplementedError" in text or "has not been implemented" in text
+                else "The request processing has failed because of an unknown error."
+            )
+            return _error(start_response, ApiError("InternalFailure", message, 500), request)
+        start_response(status, headers)
+        return [chunks]
+
+
+def reset_moto() -> None:
+    from moto.moto_api._internal.models import moto_api_backend
+
+    moto_api_backend.reset()
+
+
+def _read_body(environ: dict[str, Any]) -> bytes:
+    """Read the whole body once and put it back, so moto can read it again."""
+    stream = environ.get("wsgi.input")
+    if stream is None:
+        return b""
+    if environ.get("wsgi.input_terminated"):
+        body = stream.read()
+    else:
+        try:
+            length = int(environ.get("CONTENT_LENGTH") or 0)
+        except ValueError:
+            length = 0
+        body = stream.read(length) if length > 0 else b""
+    environ["wsgi.input"] = io.BytesIO(body)
+    environ["CONTENT_LENGTH"] = str(len(body))
+    environ.pop("wsgi.input_terminated", None)
+    return bytes(body)
+
+
+def _drop(environ: dict[str, Any]) -> None:
+    """Close the connection without answering: the client sees it reset before any response."""
+    connection = environ.get("werkzeug.socket")
+    if connection is not None:
+        try:
+            connection.shutdown(socket.SHUT_RDWR)
+        except OSError:
+            pass
+    raise DropConnection("emulator fault: connection dropped without a response")
+
+
+def _respond(start_response: StartResponse, status: int, body: bytes, content_type: str) -> list[bytes]:
+    reasons = {200: "OK", 400: "Bad Request", 404: "Not Found", 500: "Internal Server Error", 503: "Service Unavailable"}
+    start_response(
+        f"{status} {reasons.get(status, 'Error')}",
+        [
+            ("Content-Type", content_type),
+            ("Content-Length", str(len(body))),
+            ("x-amzn-RequestId", str(uuid.uuid4())),
+        ],
+    )
+    return [body]
+
+
+def _error(start_response: StartResponse, error: ApiError, request: AwsRequest) -> list[bytes]:
+    """An AWS error in the request's protocol: JSON for SageMaker and friends, XML for query services."""
+    if request.json_protocol:
+        body = json.dumps({"__type": error.code, "message": error.message}).encode()
+        return _respond(start_response, error.status, body, _JSON_CONTENT_TYPE)
+    code = "Throttling" if error.code == "ThrottlingException" else error.code
+    kind = "Sender" if error.status < 500 else "Receiver"
+    xml = (
+        f"<ErrorResponse><Error><Type>{kind}</Type><Code>{code}</Code><Message>{error.message}</Message></Error>"
+        f"<RequestId>{uuid.uuid4()}</RequestId></ErrorResponse>"
+    )
+    return _respond(start_response, error.status, xml.encode(), "text/xml")

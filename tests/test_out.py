@@ -1,0 +1,61 @@
+"""out (put), through the .pyz: parameters, names from the build, idempotency, agreeing with check."""
+
+import json
+
+from tests.conftest import BUILD_ENV
+
+
+def test_put_starts_an_execution_with_parameters(run, emulator, pipeline, source):
+    params = {"parameters": {"Epochs": 5, "Dropout": 0.2, "Verbose": True, "Build": "b-$BUILD_ID"}}
+    result = run("out", {"source": source, "params": params})
+    arn = result.json["version"]["execution_arn"]
+    assert arn.startswith(pipeline + "/execution/")
+    got = run("in", {"source": source, "version": {"execution_arn": arn}})
+    assert got.returncode == 0
+    parameters = json.loads((run.tmp_path / "in" / "parameters.json").read_text(encoding="utf-8"))
+    assert parameters["Epochs"] == "5" and parameters["Dropout"] == "0.2" and parameters["Verbose"] == "true"
+    assert parameters["Build"] == "b-4242"
+    execution = json.loads((run.tmp_path / "in" / "execution.json").read_text(encoding="utf-8"))
+    assert execution["PipelineExecutionDisplayName"] == "concourse-ml-models-train-17"
+    assert (
+        "https://ci.example.com/teams/data-science/pipelines/ml-models/jobs/train/builds/17"
+        in (execution["PipelineExecutionDescription"])
+    )
+
+
+def test_put_is_idempotent_for_the_same_build(run, emulator, pipeline, source):
+    payload = {"source": source, "params": {"parameters": {"Epochs": "1"}}}
+    first = run("out", payload).json["version"]
+    again = run("out", payload).json["version"]
+    assert first == again
+    other_build = run("out", payload, env={"BUILD_ID": "4243", "BUILD_NAME": "18"}).json["version"]
+    assert other_build != first
+    other_params = run("out", {"source": source, "params": {"parameters": {"Epochs": "2"}}}).json["version"]
+    assert other_params != first
+
+
+def test_put_version_is_the_version_check_emits(run, emulator, pipeline, source):
+    emulator.set_lifecycle(finish_after_polls=1, final_status="Succeeded")
+    put = run("out", {"source": source, "params": {}}).json["version"]
+    emulator.finish(put["execution_arn"], "Succeeded")
+    checked = run("check", {"source": source, "version": put}).json
+    assert checked[0] == put
+
+
+def test_display_name_and_description_params(run, emulator, pipeline, source):
+    params = {"display_name": "nightly-$BUILD_NAME", "description": "Run $BUILD_PIPELINE_NAME"}
+    arn = run("out", {"source": source, "params": params}).json["version"]["execution_arn"]
+    description = emulator.describe(arn)
+    assert description["PipelineExecutionDisplayName"] == "nightly-17"
+    assert description["PipelineExecutionDescription"] == "Run ml-models"
+
+
+def test_bad_display_name_is_refused_before_any_call(run, emulator, source):
+    emulator.clear_requests()
+    result = run("out", {"source": source, "params": {"display_name": "has spaces_and_underscores"}})
+    assert result.returncode == 1 and "display name" in result.stderr
+    assert emulator.request_counts().get("StartPipelineExecution", 0) == 0
+
+
+def test_build_env_is_what_concourse_sets(run, source):
+    assert set(BUILD_ENV) >= {"BUILD_ID", "BUILD_TEAM_NAME", "ATC_EXTERNAL_URL"}
