@@ -151,3 +151,26 @@ def source(emulator: Any, pipeline: str) -> dict[str, Any]:
 @pytest.fixture
 def sts_source(emulator: Any, source: dict[str, Any]) -> Iterator[dict[str, Any]]:
     yield {**source, "sts_endpoint_url": emulator.url}
+
+
+@pytest.fixture
+def sm(emulator: Any) -> Any:
+    """A plain boto3 SageMaker client on the emulator, for the tests' own assertions."""
+    import boto3
+
+    return boto3.client(
+        "sagemaker",
+        region_name="us-east-1",
+        endpoint_url=emulator.url,
+        aws_access_key_id="testing",
+        aws_secret_access_key="testing",
+    )
+
+
+def status_of(sm: Any, arn: str) -> str:
+    return str(sm.describe_pipeline_execution(PipelineExecutionArn=arn)["PipelineExecutionStatus"])
+
+
+def parameters_of(sm: Any, arn: str) -> dict[str, str]:
+    pages = sm.get_paginator("list_pipeline_parameters_for_execution").paginate(PipelineExecutionArn=arn)
+    return {p["Name"]: p["Value"] for page in pages for p in page["PipelineParameters"]}

@@ -48,9 +48,7 @@ def test_execution_arn_belongs_to_its_pipeline_case_insensitively() -> None:
         "arn:aws:sagemaker:eu-west-1:123456789012:pipeline/churn-model/execution/ab12cd34ef56"
     )
     assert pipeline.owns(execution)
-    other = parse_execution_arn(
-        "arn:aws:sagemaker:eu-west-2:123456789012:pipeline/churn-model/execution/ab12cd34ef56"
-    )
+    other = parse_execution_arn("arn:aws:sagemaker:eu-west-2:123456789012:pipeline/churn-model/execution/ab12cd34ef56")
     assert not pipeline.owns(other)
 
 

@@ -42,10 +42,10 @@ def test_put_version_is_the_version_check_emits(run, emulator, pipeline, source)
     assert checked[0] == put
 
 
-def test_display_name_and_description_params(run, emulator, pipeline, source):
+def test_display_name_and_description_params(run, emulator, pipeline, source, sm):
     params = {"display_name": "nightly-$BUILD_NAME", "description": "Run $BUILD_PIPELINE_NAME"}
     arn = run("out", {"source": source, "params": params}).json["version"]["execution_arn"]
-    description = emulator.describe(arn)
+    description = sm.describe_pipeline_execution(PipelineExecutionArn=arn)
     assert description["PipelineExecutionDisplayName"] == "nightly-17"
     assert description["PipelineExecutionDescription"] == "Run ml-models"
 

@@ -144,22 +144,35 @@ class EmulatorApp:
         return _respond(start_response, 200, json.dumps(document).encode(), _JSON_CONTENT_TYPE)
 
     def _moto(self, environ: dict[str, Any], start_response: StartResponse, request: AwsRequest) -> Iterable[bytes]:
-        """Pass to moto; for JSON-protocol calls, replace an HTML error page with an AWS JSON error."""
-        if not request.json_protocol:
-            return self.moto(environ, start_response)  # type: ignore[no-any-return]
+        """Pass to moto; turn its crashes and HTML error pages into AWS errors in the request's protocol.
+
+        moto's Flask apps run in debug mode, so an unimplemented operation raises straight through to
+        the server, which would answer with an HTML page botocore cannot parse.
+        """
         captured: dict[str, Any] = {}
 
         def capture(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> Callable[[bytes], None]:
             captured["status"], captured["headers"] = status, headers
             return lambda data: None
 
-        result = self.moto(environ, capture)
         try:
-            chunks = b"".join(result)
-        finally:
-            if hasattr(result, "close"):
-                result.close()
+            result = self.moto(environ, capture)
+            try:
+                chunks = b"".join(result)
+            finally:
+                if hasattr(result, "close"):
+                    result.close()
+        except NotImplementedError:
+            message = f"moto does not implement {request.target_prefix or request.service}.{request.operation}."
+            return _error(start_response, ApiError("InternalFailure", message, 500), request)
+        except Exception:
+            traceback.print_exc(file=sys.stderr)
+            failure = ApiError("InternalFailure", "The request processing has failed because of an unknown error.", 500)
+            return _error(start_response, failure, request)
         status, headers = captured["status"], captured["headers"]
+        if not request.json_protocol:
+            start_response(status, headers)
+            return [chunks]
         content_type = dict((k.lower(), v) for k, v in headers).get("content-type", "")
         if int(status.split()[0]) >= 500 and "html" in content_type:
             text = chunks.decode("utf-8", "replace")
