@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import boto3
 import pytest
 
 pytest_plugins = ["tests.emulator.pytest_plugin"]
@@ -156,8 +157,6 @@ def sts_source(emulator: Any, source: dict[str, Any]) -> Iterator[dict[str, Any]
 @pytest.fixture
 def sm(emulator: Any) -> Any:
     """A plain boto3 SageMaker client on the emulator, for the tests' own assertions."""
-    import boto3
-
     return boto3.client(
         "sagemaker",
         region_name="us-east-1",
