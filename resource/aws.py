@@ -27,6 +27,7 @@ from botocore.config import Config
 from botocore.credentials import (
     AssumeRoleCredentialFetcher,
     CredentialProvider,
+    CredentialResolver,
     Credentials,
     DeferredRefreshableCredentials,
 )
@@ -49,9 +50,11 @@ def role_session_name(team: str | None, pipeline: str | None) -> str:
 class _FixedProvider(CredentialProvider):
     """Hands the session credentials we built (botocore's resolver API has no other public way in)."""
 
-    def __init__(self, credentials: Credentials, method: str) -> None:
+    METHOD = "assume-role"
+
+    def __init__(self, credentials: Credentials) -> None:
+        super().__init__()
         self._credentials = credentials
-        self.METHOD = method
 
     def load(self) -> Credentials:
         return self._credentials
@@ -149,8 +152,10 @@ class AWS:
             return fetched
 
         credentials = DeferredRefreshableCredentials(refresh_using=fetch, method="assume-role")
-        resolver = self.session.get_component("credential_provider")
-        resolver.insert_before("env", _FixedProvider(credentials, "assume-role"))
+        # The source credentials stay with the session that assumes the role; clients get a fresh session
+        # whose only credentials are the role's (a session caches the first credentials it resolves).
+        self.session = botocore.session.Session()
+        self.session.register_component("credential_provider", CredentialResolver([_FixedProvider(credentials)]))
         self.credential_source = f"role {self.config.role_arn} assumed with {self.credential_source}"
 
     def resolved_credentials(self) -> Credentials:

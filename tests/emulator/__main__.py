@@ -11,6 +11,7 @@ import signal
 import sys
 from types import FrameType
 
+from tests.emulator.app import EmulatorApp
 from tests.emulator.sagemaker_api import DEFAULT_PAGE_SIZE
 from tests.emulator.server import create_server
 
@@ -27,9 +28,6 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--verbose", action="store_true", help="log every request")
     args = parser.parse_args(argv)
-
-    from tests.emulator.app import EmulatorApp
-
     server, _ = create_server(
         args.host, args.port, app=EmulatorApp(default_page_size=args.default_page_size), verbose=args.verbose
     )

@@ -27,6 +27,8 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import parse_qs
 
+from moto.iam.models import get_account_id_from
+from moto.moto_api._internal.models import moto_api_backend
 from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
 
 from tests.emulator.control_api import PREFIX, ControlApi
@@ -78,8 +80,6 @@ def account_for(environ: dict[str, Any], access_key: str) -> str:
         return str(environ["HTTP_X_MOTO_ACCOUNT_ID"])
     if not access_key:
         return DEFAULT_ACCOUNT
-    from moto.iam.models import get_account_id_from
-
     return get_account_id_from(access_key)
 
 
@@ -101,7 +101,7 @@ class EmulatorApp:
     def warm_up(self) -> None:
         """Build moto's per-service Flask apps now, so the first real call is not slowed by it."""
         for service in ("sts", "sagemaker", "iam", "s3"):
-            self.moto.app_instances.setdefault(service, create_backend_app(service))  # type: ignore[arg-type]
+            self.moto.app_instances.setdefault(service, create_backend_app(service))
         self.pipelines.validator.operation("ListPipelineExecutions")
 
     def __call__(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
@@ -187,8 +187,6 @@ class EmulatorApp:
 
 
 def reset_moto() -> None:
-    from moto.moto_api._internal.models import moto_api_backend
-
     moto_api_backend.reset()
 
 
@@ -223,7 +221,13 @@ def _drop(environ: dict[str, Any]) -> None:
 
 
 def _respond(start_response: StartResponse, status: int, body: bytes, content_type: str) -> list[bytes]:
-    reasons = {200: "OK", 400: "Bad Request", 404: "Not Found", 500: "Internal Server Error", 503: "Service Unavailable"}
+    reasons = {
+        200: "OK",
+        400: "Bad Request",
+        404: "Not Found",
+        500: "Internal Server Error",
+        503: "Service Unavailable",
+    }
     start_response(
         f"{status} {reasons.get(status, 'Error')}",
         [

@@ -50,7 +50,9 @@ class EmulatorClient:
                 detail = json.loads(error.read() or b"{}")
             except ValueError:
                 detail = {}
-            raise EmulatorError(str(detail.get("error", error.code)), str(detail.get("message", error.reason))) from None
+            raise EmulatorError(
+                str(detail.get("error", error.code)), str(detail.get("message", error.reason))
+            ) from None
         return document if isinstance(document, dict) else {}
 
     def health(self) -> bool:

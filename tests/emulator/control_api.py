@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
-from datetime import datetime, timezone
 from typing import Any
 
 from tests.emulator import lifecycle
@@ -140,7 +139,8 @@ def _seed(api: ControlApi, payload: dict[str, Any]) -> dict[str, Any]:
 @_action("start_execution")
 def _start(api: ControlApi, payload: dict[str, Any]) -> dict[str, Any]:
     pipeline = api.store.pipeline_by_arn(str(payload["pipeline_arn"]))
-    created = _ms(payload.get("start_time")) or now_ms()
+    start_ms = _ms(payload.get("start_time"))
+    created = now_ms() if start_ms is None else start_ms
     execution = api.store.new_execution(
         pipeline,
         created_ms=created,
@@ -247,7 +247,3 @@ def _request_counts(api: ControlApi, payload: dict[str, Any]) -> dict[str, Any]:
 def _clear_requests(api: ControlApi, payload: dict[str, Any]) -> dict[str, Any]:
     api.requests.clear()
     return {}
-
-
-def utc(value: float) -> datetime:
-    return datetime.fromtimestamp(value, tz=timezone.utc)

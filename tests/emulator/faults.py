@@ -78,7 +78,9 @@ def fault_error(fault: Fault) -> ApiError:
         return ApiError("ThrottlingException", "Rate exceeded", 400)
     if fault.status_code == 503:
         return ApiError("ServiceUnavailable", "Service is unavailable. Please try again later.", 503)
-    return ApiError("InternalFailure", "The request processing has failed because of an unknown error.", fault.status_code)
+    return ApiError(
+        "InternalFailure", "The request processing has failed because of an unknown error.", fault.status_code
+    )
 
 
 class RequestLog:

@@ -10,7 +10,7 @@ bounds and the paging cursor, then a slice.
 from __future__ import annotations
 
 from bisect import bisect_left, bisect_right
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -32,7 +32,8 @@ class ExecutionIndex:
     def __len__(self) -> int:
         return len(self._by_time)
 
-    def __iter__(self) -> Iterable[Execution]:
+    def __iter__(self) -> Iterator[Execution]:
+        """Oldest first; a snapshot, so callers may delete while iterating."""
         return iter(list(self._by_time))
 
     def running(self) -> list[Execution]:
@@ -62,7 +63,13 @@ class ExecutionIndex:
             del self._arns[j], self._by_arn[j]
 
     def page_by_time(
-        self, *, ascending: bool, after_ms: int | None, before_ms: int | None, cursor: tuple[int, str] | None, limit: int
+        self,
+        *,
+        ascending: bool,
+        after_ms: int | None,
+        before_ms: int | None,
+        cursor: tuple[int, str] | None,
+        limit: int,
     ) -> tuple[list[Execution], bool]:
         """Up to ``limit`` executions with ``after_ms < CreationTime < before_ms`` past the cursor.
 

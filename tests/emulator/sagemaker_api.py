@@ -13,14 +13,25 @@ botocore service model (:mod:`tests.emulator.validation`), as AWS does before th
 from __future__ import annotations
 
 import calendar
+import json
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any
 
+from moto.s3.models import s3_backends
+
 from tests.emulator import lifecycle
 from tests.emulator.errors import ApiError, conflict, not_found, validation_error
-from tests.emulator.model import DEFAULT_ACCOUNT, Execution, Pipeline, now_ms, partition_of, seconds
+from tests.emulator.model import (
+    DEFAULT_ACCOUNT,
+    Execution,
+    Pipeline,
+    PipelineVersion,
+    now_ms,
+    partition_of,
+    seconds,
+)
 from tests.emulator.paging import decode_token, encode_token
 from tests.emulator.steps import render_steps
 from tests.emulator.store import Store
@@ -109,14 +120,13 @@ def create_pipeline(api: PipelinesApi, params: dict[str, Any], caller: Caller) -
 
 
 def _definition(params: dict[str, Any], caller: Caller) -> str:
-    inline, location = params.get("PipelineDefinition"), params.get("PipelineDefinitionS3Location")
+    inline: str | None = params.get("PipelineDefinition")
+    location: dict[str, Any] | None = params.get("PipelineDefinitionS3Location")
     if inline and location:
         raise validation_error("Both Pipeline Definition and Pipeline Definition S3 Location shouldn't be present")
     if not inline and not location:
         raise validation_error("Either Pipeline Definition or Pipeline Definition S3 location should be provided")
-    text = inline if inline else _read_s3_definition(location, caller)
-    import json
-
+    text = inline if inline else _read_s3_definition(location or {}, caller)
     try:
         document = json.loads(text)
     except ValueError:
@@ -128,8 +138,6 @@ def _definition(params: dict[str, Any], caller: Caller) -> str:
 
 def _read_s3_definition(location: dict[str, Any], caller: Caller) -> str:
     """PipelineDefinitionS3Location: read the object from moto's S3 in this same process."""
-    from moto.s3.models import s3_backends
-
     try:
         backend = s3_backends[caller.account][partition_of(caller.region)]
         key = backend.get_object(location["Bucket"], location["ObjectKey"])
@@ -138,7 +146,9 @@ def _read_s3_definition(location: dict[str, Any], caller: Caller) -> str:
             f"Unable to read pipeline definition from s3://{location['Bucket']}/{location['ObjectKey']}."
         ) from error
     if key is None:
-        raise validation_error(f"Unable to read pipeline definition from s3://{location['Bucket']}/{location['ObjectKey']}.")
+        raise validation_error(
+            f"Unable to read pipeline definition from s3://{location['Bucket']}/{location['ObjectKey']}."
+        )
     return bytes(key.value).decode()
 
 
@@ -170,7 +180,7 @@ def describe_pipeline(api: PipelinesApi, params: dict[str, Any], caller: Caller)
     return out
 
 
-def _version(pipeline: Pipeline, version_id: int) -> Any:
+def _version(pipeline: Pipeline, version_id: int) -> PipelineVersion:
     for version in pipeline.versions:
         if version.version_id == version_id:
             return version
@@ -205,7 +215,8 @@ def delete_pipeline(api: PipelinesApi, params: dict[str, Any], caller: Caller) -
     pipeline = api.store.find_pipeline(params["PipelineName"], caller.account, caller.region)
     if pipeline.executions.running():
         raise conflict(
-            f"Pipeline '{pipeline.arn}' has running executions. Stop them with StopPipelineExecution before deleting it."
+            f"Pipeline '{pipeline.arn}' has running executions. "
+            "Stop them with StopPipelineExecution before deleting it."
         )
     api.store.delete_pipeline(pipeline)
     api.store.tokens[token_key] = pipeline.arn
@@ -263,6 +274,47 @@ def _resume_after(items: list[Any], cursor: Any, *, key: Callable[[Any], Any]) -
     raise validation_error("Invalid pagination token.")
 
 
+# vs moto: not implemented there (HTTP 500). One version per CreatePipeline/UpdatePipeline definition.
+@_handles("ListPipelineVersions")
+def list_pipeline_versions(api: PipelinesApi, params: dict[str, Any], caller: Caller) -> dict[str, Any]:
+    pipeline = api.store.find_pipeline(params["PipelineName"], caller.account, caller.region)
+    after_us, before_us = _time_us(params.get("CreatedAfter")), _time_us(params.get("CreatedBefore"))
+    versions = [
+        v
+        for v in pipeline.versions
+        if (after_us is None or v.created_ms * 1000 > after_us)
+        and (before_us is None or v.created_ms * 1000 < before_us)
+    ]
+    descending = params.get("SortOrder", "Descending") == "Descending"
+    if descending:
+        versions.reverse()
+    kind = f"versions:{pipeline.arn}:{descending}"
+    start = _resume_after(versions, decode_token(params.get("NextToken"), kind), key=lambda v: v.version_id)
+    size = api.page_size(params)
+    page = versions[start : start + size]
+    last_runs: dict[int, Execution] = {}
+    for execution in pipeline.executions:
+        last_runs[execution.version.version_id] = execution  # creation order: the last one wins
+    out: dict[str, Any] = {
+        "PipelineVersionSummaries": [
+            {
+                "PipelineArn": pipeline.arn,
+                "PipelineVersionId": v.version_id,
+                "CreationTime": seconds(v.created_ms),
+                **(
+                    {"LastExecutionPipelineExecutionArn": last_runs[v.version_id].arn}
+                    if v.version_id in last_runs
+                    else {}
+                ),
+            }
+            for v in page
+        ]
+    }
+    if start + size < len(versions):
+        out["NextToken"] = encode_token(kind, page[-1].version_id)
+    return out
+
+
 # Executions ----------------------------------------------------------------------------------------
 
 
@@ -299,7 +351,7 @@ def start_pipeline_execution(api: PipelinesApi, params: dict[str, Any], caller: 
     return {"PipelineExecutionArn": execution.arn}
 
 
-def _check_selective(api: PipelinesApi, selective: dict[str, Any], version: Any, caller: Caller) -> None:
+def _check_selective(api: PipelinesApi, selective: dict[str, Any], version: PipelineVersion, caller: Caller) -> None:
     names = {s.name for s in version.steps}
     unknown = [s["StepName"] for s in selective.get("SelectedSteps", []) if s.get("StepName") not in names]
     if unknown:
@@ -471,9 +523,7 @@ def list_pipeline_execution_steps(api: PipelinesApi, params: dict[str, Any], cal
 # vs moto: MaxResults/NextToken paging (moto returns everything); unknown ARN is ResourceNotFound (moto:
 # 500); definition defaults are included alongside the values given at start.
 @_handles("ListPipelineParametersForExecution")
-def list_pipeline_parameters_for_execution(
-    api: PipelinesApi, params: dict[str, Any], caller: Caller
-) -> dict[str, Any]:
+def list_pipeline_parameters_for_execution(api: PipelinesApi, params: dict[str, Any], caller: Caller) -> dict[str, Any]:
     execution = api.store.find_execution(params["PipelineExecutionArn"], caller.account, caller.region)
     kind = f"parameters:{execution.arn}"
     start = _resume_after(execution.parameters, decode_token(params.get("NextToken"), kind), key=lambda p: p["Name"])

@@ -100,7 +100,9 @@ def step_metadata(execution: Execution, spec: StepSpec) -> dict[str, Any]:
     if spec.type == "Fail":
         return {"Fail": {"ErrorMessage": str(spec.arguments.get("ErrorMessage") or execution.failure_reason or "")}}
     if spec.type == "Lambda":
-        function = f"arn:{partition_of(pipeline.region)}:lambda:{pipeline.region}:{pipeline.account}:function:{spec.name}"
+        function = (
+            f"arn:{partition_of(pipeline.region)}:lambda:{pipeline.region}:{pipeline.account}:function:{spec.name}"
+        )
         return {"Lambda": {"Arn": str(spec.arguments.get("FunctionArn") or function), "OutputParameters": []}}
     if spec.type in ("QualityCheck", "ClarifyCheck"):
         check_job = f"{prefix}:processing-job/{job_name(execution, spec).lower()}"

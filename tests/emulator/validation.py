@@ -66,7 +66,9 @@ class RequestValidator:
             self._structure(shape, params, "", errors)
         for member in required:
             if params.get(member) is None and not any(f"'{_wire_name(member)}'" in e for e in errors):
-                errors.append(f"Value null at '{_wire_name(member)}' failed to satisfy constraint: Member must not be null")
+                errors.append(
+                    f"Value null at '{_wire_name(member)}' failed to satisfy constraint: Member must not be null"
+                )
         if errors:
             noun = "error" if len(errors) == 1 else "errors"
             raise validation_error(f"{len(errors)} validation {noun} detected: " + "; ".join(errors))
