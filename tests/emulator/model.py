@@ -21,6 +21,10 @@ DEFAULT_REGION = "us-east-1"
 EXECUTION_STATUSES = ("Executing", "Stopping", "Stopped", "Failed", "Succeeded")
 TERMINAL_STATUSES = frozenset({"Stopped", "Failed", "Succeeded"})
 
+# MaxResults is optional and AWS does not document its default for the pipeline listings; SageMaker's
+# list APIs commonly default to 10. A small default also exposes clients that forget to page.
+DEFAULT_PAGE_SIZE = 10
+
 # What SageMaker reports for a failed execution whose failure has no more specific reason.
 DEFAULT_FAILURE_REASON = "Step failure: One or multiple steps failed."
 
