@@ -20,7 +20,7 @@ from botocore.config import Config
 from botocore.exceptions import ClientError, ConnectionClosedError
 
 from tests.emulator.client import EmulatorClient, EmulatorError
-from tests.emulator.sagemaker_api import DEFAULT_PAGE_SIZE
+from tests.emulator.model import DEFAULT_PAGE_SIZE
 
 pytest_plugins = ["tests.emulator.pytest_plugin"]
 

@@ -12,7 +12,7 @@ import sys
 from types import FrameType
 
 from tests.emulator.app import EmulatorApp
-from tests.emulator.sagemaker_api import DEFAULT_PAGE_SIZE
+from tests.emulator.model import DEFAULT_PAGE_SIZE
 from tests.emulator.server import create_server
 
 

@@ -34,8 +34,8 @@ from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_ba
 from tests.emulator.control_api import PREFIX, ControlApi
 from tests.emulator.errors import ApiError
 from tests.emulator.faults import Faults, RequestLog, fault_error
-from tests.emulator.model import DEFAULT_ACCOUNT, DEFAULT_REGION
-from tests.emulator.sagemaker_api import DEFAULT_PAGE_SIZE, Caller, PipelinesApi
+from tests.emulator.model import DEFAULT_ACCOUNT, DEFAULT_PAGE_SIZE, DEFAULT_REGION
+from tests.emulator.sagemaker_api import Caller, PipelinesApi
 from tests.emulator.store import Store
 
 StartResponse = Callable[..., Any]

@@ -25,6 +25,7 @@ from tests.emulator import lifecycle
 from tests.emulator.errors import ApiError, conflict, not_found, validation_error
 from tests.emulator.model import (
     DEFAULT_ACCOUNT,
+    DEFAULT_PAGE_SIZE,
     Execution,
     Pipeline,
     PipelineVersion,
@@ -36,10 +37,6 @@ from tests.emulator.paging import decode_token, encode_token
 from tests.emulator.steps import render_steps
 from tests.emulator.store import Store
 from tests.emulator.validation import RequestValidator
-
-# MaxResults is optional and AWS does not document its default for these listings; SageMaker's list
-# APIs commonly default to 10. A small default also exposes clients that forget to page.
-DEFAULT_PAGE_SIZE = 10
 
 
 @dataclass(frozen=True)

@@ -11,14 +11,13 @@ from tests.emulator.app import EmulatorApp
 
 
 class QuietRequestHandler(MotoRequestHandler):
-    """moto's handler (keeps underscore headers for S3) without a log line per request."""
+    """moto's handler (keeps underscore headers for S3) without a log line per request.
+
+    Benchmarks send thousands of requests; a line each would bury real errors in the test output.
+    """
 
     def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
         pass
-
-
-class VerboseRequestHandler(MotoRequestHandler):
-    pass
 
 
 def create_server(
@@ -27,6 +26,6 @@ def create_server(
     """A bound, not yet serving, server (port 0 picks a free port: see ``server.server_port``)."""
     app = app or EmulatorApp()
     app.warm_up()
-    handler: Any = VerboseRequestHandler if verbose else QuietRequestHandler
+    handler: Any = MotoRequestHandler if verbose else QuietRequestHandler
     server = make_server(host, port, app, threaded=True, request_handler=handler)
     return server, app
