@@ -157,6 +157,23 @@ def test_update_pipeline_makes_a_version_and_executions_keep_theirs(sm: Any) -> 
     assert [v["PipelineVersionId"] for v in versions] == [2, 1]
 
 
+def test_list_pipelines_filters_by_prefix_and_pages(emulator: EmulatorClient, sm: Any) -> None:
+    for name in ("churn-a", "churn-b", "fraud", "churn-c"):
+        emulator.create_pipeline(name)
+    pages = sm.get_paginator("list_pipelines").paginate(
+        PipelineNamePrefix="churn", SortBy="Name", SortOrder="Ascending", PaginationConfig={"PageSize": 2}
+    )
+    assert [p["PipelineName"] for page in pages for p in page["PipelineSummaries"]] == ["churn-a", "churn-b", "churn-c"]
+
+
+def test_tags_on_pipelines(emulator: EmulatorClient, sm: Any) -> None:
+    arn = emulator.create_pipeline("p")
+    sm.add_tags(ResourceArn=arn, Tags=[{"Key": "team", "Value": "ml"}])
+    assert sm.list_tags(ResourceArn=arn)["Tags"] == [{"Key": "team", "Value": "ml"}]
+    sm.delete_tags(ResourceArn=arn, TagKeys=["team"])
+    assert sm.list_tags(ResourceArn=arn)["Tags"] == []
+
+
 # ListPipelineExecutions ----------------------------------------------------------------------------
 
 

@@ -22,7 +22,7 @@ from typing import Any
 from moto.s3.models import s3_backends
 
 from tests.emulator import lifecycle
-from tests.emulator.errors import ApiError, conflict, not_found, validation_error
+from tests.emulator.errors import conflict, not_found, validation_error
 from tests.emulator.model import (
     DEFAULT_ACCOUNT,
     DEFAULT_PAGE_SIZE,
@@ -30,6 +30,7 @@ from tests.emulator.model import (
     Pipeline,
     PipelineVersion,
     now_ms,
+    parse_pipeline_arn,
     partition_of,
     seconds,
 )
@@ -72,7 +73,7 @@ class PipelinesApi:
     def handles(self, operation: str, params: dict[str, Any]) -> bool:
         """Whether ``operation`` is ours; tag calls are ours only for pipeline ARNs."""
         if operation in _TAG_OPERATIONS:
-            return ":pipeline/" in str(params.get("ResourceArn", ""))
+            return parse_pipeline_arn(str(params.get("ResourceArn", ""))) is not None
         return operation in INTERCEPTED
 
     def call(self, operation: str, params: dict[str, Any], caller: Caller) -> dict[str, Any]:
@@ -632,4 +633,4 @@ def delete_tags(api: PipelinesApi, params: dict[str, Any], caller: Caller) -> di
     return {}
 
 
-__all__ = ["INTERCEPTED", "ApiError", "Caller", "PipelinesApi", "describe"]
+__all__ = ["INTERCEPTED", "Caller", "PipelinesApi", "describe"]
