@@ -160,3 +160,18 @@ def test_verify_ssl_false_warns(run, source, history):
 def test_ca_bundle_must_be_pem(run, source):
     result = run("check", {"source": {**source, "ca_bundle": "/etc/ssl/certs/ca.pem"}})
     assert result.returncode == 1 and "PEM" in result.stderr
+
+
+def test_cross_region_pipeline(run, emulator, source):
+    arn = emulator.create_pipeline("eu-model", region="eu-west-1")
+    seeded = emulator.seed_executions(arn, 2, start=NOW - dt.timedelta(hours=1))
+    assert versions(run("check", {"source": {**source, "pipeline": arn}})) == [seeded[-1]]
+
+
+def test_cross_account_pipeline_through_a_role(run, emulator, sts_source):
+    arn = emulator.create_pipeline("shared-model", account="210987654321")
+    seeded = emulator.seed_executions(arn, 2, start=NOW - dt.timedelta(hours=1))
+    source = {**sts_source, "pipeline": arn, "role_arn": "arn:aws:iam::210987654321:role/concourse-sagemaker"}
+    assert versions(run("check", {"source": source})) == [seeded[-1]]
+    without_role = {k: v for k, v in source.items() if k != "role_arn"}
+    assert run("check", {"source": without_role}).returncode == 1  # the keys' own account has no such pipeline
