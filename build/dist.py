@@ -156,12 +156,28 @@ def build_pyz(output: Path) -> Path:
     return output
 
 
+def shebang_flags(pyz: Path) -> list[str]:
+    """The interpreter flags of the zipapp's shebang (``#!/usr/bin/env -S python3 -IS`` gives ``["-IS"]``)."""
+    with pyz.open("rb") as handle:
+        first = handle.readline().decode("utf-8", "replace").strip()
+    words = first.removeprefix("#!").split()
+    python_at = next((i for i, word in enumerate(words) if "python" in Path(word).name), None)
+    if not first.startswith("#!") or python_at is None:
+        raise DistError(f"{pyz.name} does not start with a python shebang: {first[:80]!r}")
+    return [word for word in words[python_at + 1 :] if word.startswith("-")]
+
+
 def pyz_version(pyz: Path, python: str = sys.executable) -> str:
-    """What ``PYTHON -sE PYZ --version`` prints, run with a throw-away SHIV_ROOT."""
+    """What ``PYTHON FLAGS PYZ --version`` prints (FLAGS from its shebang), with a throw-away SHIV_ROOT."""
     with tempfile.TemporaryDirectory(prefix="dist-shiv-") as shiv_root:
         env = {**os.environ, "SHIV_ROOT": shiv_root}
         result = subprocess.run(
-            [python, "-sE", str(pyz), "--version"], check=False, capture_output=True, text=True, env=env, timeout=120
+            [python, *shebang_flags(pyz), str(pyz), "--version"],
+            check=False,
+            capture_output=True,
+            text=True,
+            env=env,
+            timeout=120,
         )
     if result.returncode != 0:
         raise DistError(f"{pyz.name} --version exited {result.returncode}: {result.stderr.strip()}")

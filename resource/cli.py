@@ -169,7 +169,7 @@ def run_out(payload: dict[str, Any], args: list[str], environ: Mapping[str, str]
 
 
 def run_doctor(payload: dict[str, Any], args: list[str], environ: Mapping[str, str]) -> str:
-    source = payload.get("source", payload) if isinstance(payload.get("source"), dict) else payload
+    source = payload["source"] if isinstance(payload.get("source"), dict) else payload
     return doctor(_mapping(source, "source"))
 
 

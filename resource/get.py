@@ -56,7 +56,8 @@ def failing_steps(steps: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return [step for step in steps if step.get("StepStatus") == "Failed"]
 
 
-def _duration(start: object, end: object) -> str | None:
+def format_duration(start: object, end: object) -> str | None:
+    """``1h02m03s`` or ``2m03s`` between two datetimes, or None when either is missing."""
     if not isinstance(start, dt.datetime) or not isinstance(end, dt.datetime):
         return None
     seconds = int((end - start).total_seconds())
@@ -90,7 +91,7 @@ def metadata(description: dict[str, Any], steps: list[dict[str, Any]] | None, pi
         "description": description.get("PipelineExecutionDescription"),
         "started": jsonio.iso(created),
         "last_modified": jsonio.iso(modified),
-        "duration": None if running else _duration(created, modified),
+        "duration": None if running else format_duration(created, modified),
         "failure_reason": description.get("FailureReason"),
         "created_by": _who(description.get("CreatedBy")),
         "pipeline_version_id": str(description["PipelineVersionId"]) if description.get("PipelineVersionId") else None,

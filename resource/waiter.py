@@ -16,7 +16,7 @@ from typing import Any
 
 from sagemaker_pipeline_resource import jsonio
 from sagemaker_pipeline_resource.config import RUNNING_STATUSES
-from sagemaker_pipeline_resource.get import _duration, list_steps
+from sagemaker_pipeline_resource.get import format_duration, list_steps
 
 
 @dataclass
@@ -35,7 +35,7 @@ class Progress:
             self.seen[name] = status
             kind = step.get("Metadata") and next(iter(step["Metadata"]), None)
             label = f"{name} ({kind})" if kind else name
-            took = _duration(step.get("StartTime"), step.get("EndTime"))
+            took = format_duration(step.get("StartTime"), step.get("EndTime"))
             reason = f": {step['FailureReason']}" if step.get("FailureReason") else ""
             suffix = f" after {took}" if took and status not in ("Starting", "Executing") else ""
             self.write(f"  step {label}: {status}{suffix}{reason}")

@@ -93,3 +93,18 @@ def test_including_executing_in_statuses_emits_running_executions() -> None:
     policy = Policy(frozenset({"Executing", "Succeeded"}), dt.timedelta(hours=24), NOW)
     outcome = select(pages_of(ex("a", 30), ex("b", 20, "Executing")), "arn:a", policy)
     assert arns(outcome) == ["arn:a", "arn:b"]
+
+
+def test_a_failed_page_fails_the_whole_check_instead_of_a_partial_answer() -> None:
+    history = [ex(f"e{i:05d}", 1000 - i) for i in range(300)]
+
+    def failing_pages():
+        yield pages_of(*history)[0]
+        raise ConnectionError("page 2 failed")
+
+    try:
+        select(failing_pages(), "arn:e00000", POLICY)
+    except ConnectionError:
+        pass
+    else:
+        raise AssertionError("a failed page must not give an answer")
