@@ -127,12 +127,14 @@ def test_unknown_pipeline_says_so(run, source):
 
 
 def test_lost_put_response_does_not_start_a_second_execution(run, emulator, pipeline, source, sm):
-    emulator.inject_fault("drop", count=1, operation="StartPipelineExecution")
+    emulator.inject_fault("lose_response", count=1, operation="StartPipelineExecution")
+    emulator.clear_requests()
     first = run("out", {"source": {**source, "max_attempts": 3}, "params": {}}).json["version"]
     again = run("out", {"source": source, "params": {}}).json["version"]  # Concourse retrying the step
     assert first == again
     listed = sm.list_pipeline_executions(PipelineName=pipeline)["PipelineExecutionSummaries"]
     assert len(listed) == 1
+    assert emulator.request_counts()["StartPipelineExecution"] == 3  # lost, retried by botocore, re-put
 
 
 def test_secrets_stay_out_of_debug_output_and_files(run, emulator, sts_source, history, tmp_path):

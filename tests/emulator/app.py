@@ -120,6 +120,14 @@ class EmulatorApp:
                 _drop(environ)
             if fault.kind in ("throttle", "server_error"):
                 return _error(start_response, fault_error(fault), request)
+            if fault.kind == "lose_response":
+                self._handle(environ, lambda *_args: lambda _data: None, request, body)
+                _drop(environ)
+        return self._handle(environ, start_response, request, body)
+
+    def _handle(
+        self, environ: dict[str, Any], start_response: StartResponse, request: AwsRequest, body: bytes
+    ) -> Iterable[bytes]:
         if request.target_prefix == "SageMaker":
             try:
                 params = json.loads(body or b"{}")

@@ -185,7 +185,8 @@ class EmulatorClient:
     ) -> None:
         """Make the next ``count`` matching AWS requests fail.
 
-        ``kind``: "throttle" (400 ThrottlingException), "server_error" (``status_code``: 503
+        ``kind``: "lose_response" (handle the request, then drop the connection: the client never hears that
+        it took effect), "throttle" (400 ThrottlingException), "server_error" (``status_code``: 503
         ServiceUnavailable, other 5xx InternalFailure), "latency" (answer normally after
         ``latency_seconds``), "drop" (close the connection without answering). ``operation`` limits it
         to one operation name, e.g. "ListPipelineExecutions".

@@ -1,12 +1,14 @@
 """Fault injection and the request log.
 
-Resilience tests need the failures real AWS produces now and then: throttling, 5xx, slow answers and
-connections that die without an answer. Each injected fault applies to the next ``count`` requests that
-match it (optionally one operation only), in the order faults were added, and is then used up, so a
-test states exactly how many failures its retry logic must absorb.
+Resilience tests need the failures real AWS produces now and then: throttling, 5xx, slow answers,
+connections that die without an answer ("drop": before the request is handled) and answers that are lost
+after the request took effect ("lose_response": what makes idempotency tokens necessary). Each injected
+fault applies to the next ``count`` requests that match it (optionally one operation only), in the order
+faults were added, and is then used up, so a test states exactly how many failures its retry logic must
+absorb.
 
-Every AWS request (faulted or not; control-API calls excepted) is counted by operation name, which is
-how benchmarks measure the API calls a resource makes.
+Every AWS request (faulted or not; control-API calls excepted) is counted by operation name, which is how
+benchmarks measure the API calls a resource makes.
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ from dataclasses import dataclass
 
 from tests.emulator.errors import ApiError, validation_error
 
-FAULT_KINDS = ("throttle", "server_error", "latency", "drop")
+FAULT_KINDS = ("throttle", "server_error", "latency", "drop", "lose_response")
 
 
 @dataclass
