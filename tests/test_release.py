@@ -151,7 +151,9 @@ def test_each_action_has_one_pin_everywhere() -> None:
 
 @pytest.mark.parametrize("path", WORKFLOW_FILES, ids=lambda p: p.name)
 def test_checkouts_keep_no_credentials(path: Path) -> None:
-    checkouts = [step for _, step in all_steps(load_workflow(path)) if step.get("uses", "").startswith("actions/checkout@")]
+    checkouts = [
+        step for _, step in all_steps(load_workflow(path)) if step.get("uses", "").startswith("actions/checkout@")
+    ]
     assert checkouts, f"{path.name}: no checkout"
     for step in checkouts:
         assert step.get("with", {}).get("persist-credentials") is False, f"{path.name}: persist-credentials: false"
@@ -178,8 +180,10 @@ def test_every_make_command_of_the_workflows_exists(workflow: str, args: list[st
     """``make -n ARGS`` succeeds, and each VAR=value it passes reaches the commands make would run."""
     if shutil.which("make") is None:
         pytest.skip("no make on PATH")
+    # A clean make: not the jobserver or flags of a `make test` that may be running this test.
+    env = {key: value for key, value in os.environ.items() if key not in ("MAKEFLAGS", "MFLAGS", "MAKELEVEL")}
     result = subprocess.run(
-        ["make", "-n", *args], cwd=ROOT, capture_output=True, text=True, timeout=120, check=False
+        ["make", "-n", *args], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120, check=False
     )
     assert result.returncode == 0, f"{workflow}: make -n {' '.join(args)} failed:\n{result.stderr}"
     for assignment in (arg for arg in args if "=" in arg):
@@ -236,7 +240,8 @@ def test_release_workflow() -> None:
     assert "REVISION=${{ github.sha }}" in build_args
     assert push["with"]["tags"] == "${{ steps.tags.outputs.tags }}"
     tags_script = image_steps["Tags"]["run"]
-    assert '"${IMAGE}:${VERSION}"' in tags_script and "${IMAGE}:latest" in tags_script
+    assert 'echo "${IMAGE}:${VERSION}"' in tags_script
+    assert 'if [ "$PRERELEASE" = false ]; then echo "${IMAGE}:latest"; fi' in tags_script
     assert 'echo "image=ghcr.io/${GITHUB_REPOSITORY,,}"' in verify
 
     publish = "\n".join(run_scripts({"jobs": {"r": jobs["github-release"]}}))
@@ -244,6 +249,75 @@ def test_release_workflow() -> None:
     assert "sha256sum --check --strict SHA256SUMS" in publish
     assert 'gh release create "$TAG" --verify-tag' in publish
     assert '"dist/sagemaker-pipeline-resource-${VERSION}.pyz" dist/SHA256SUMS' in publish
+
+
+def release_step(job: str, name: str) -> dict[str, Any]:
+    steps = load_workflow(WORKFLOWS / "release.yml")["jobs"][job]["steps"]
+    return next(step for step in steps if step.get("name") == name)
+
+
+# How GitHub runs a `run:` script: `bash -e {0}` without a shell, `bash --noprofile --norc -eo pipefail {0}`
+# with `shell: bash` (which the workflows set as their default). The gate must hold under both.
+SHELLS = [["bash", "-e"], ["bash", "--noprofile", "--norc", "-eo", "pipefail"]]
+
+
+def run_step(step: dict[str, Any], shell: list[str], env: dict[str, str], tmp_path: Path) -> tuple[int, str]:
+    """Run a workflow step's script as the runner would, with ``env``; return its exit code and GITHUB_OUTPUT."""
+    script = tmp_path / "step.sh"
+    script.write_text(step["run"], encoding="utf-8")
+    output = tmp_path / "github_output"
+    output.write_text("", encoding="utf-8")
+    full_env = {"PATH": os.environ["PATH"], "HOME": os.environ.get("HOME", "/tmp"), "GITHUB_OUTPUT": str(output)}
+    result = subprocess.run(
+        [*shell, str(script)],
+        cwd=ROOT,
+        env={**full_env, **env},
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    return result.returncode, output.read_text(encoding="utf-8")
+
+
+@pytest.mark.parametrize("shell", SHELLS, ids=["bash -e", "pipefail"])
+def test_release_gate_step_passes_the_right_tag(shell: list[str], tmp_path: Path) -> None:
+    if shutil.which("python3") is None:
+        pytest.skip("the step runs python3 from PATH")
+    step = release_step("verify", "Check the tag against __version__ and CHANGELOG.md")
+    code, output = run_step(
+        step, shell, {"TAG": f"v{VERSION}", "GITHUB_REPOSITORY": "Some-Org/SageMaker-Res"}, tmp_path
+    )
+    assert code == 0
+    prerelease = "true" if dist.is_prerelease(VERSION) else "false"
+    assert output.splitlines() == [
+        f"version={VERSION}",
+        f"prerelease={prerelease}",
+        "image=ghcr.io/some-org/sagemaker-res",
+    ]
+
+
+@pytest.mark.parametrize("shell", SHELLS, ids=["bash -e", "pipefail"])
+@pytest.mark.parametrize("tag", ["v0.0.0", VERSION, f"v{VERSION}.1", f"v{VERSION}-rc1", "main"])
+def test_release_gate_step_stops_a_wrong_tag(tag: str, shell: list[str], tmp_path: Path) -> None:
+    if shutil.which("python3") is None:
+        pytest.skip("the step runs python3 from PATH")
+    step = release_step("verify", "Check the tag against __version__ and CHANGELOG.md")
+    code, output = run_step(step, shell, {"TAG": tag, "GITHUB_REPOSITORY": "o/r"}, tmp_path)
+    assert code != 0
+    assert "version=" not in output
+
+
+@pytest.mark.parametrize(
+    "prerelease,expected",
+    [("false", ["ghcr.io/o/r:1.2.0", "ghcr.io/o/r:latest"]), ("true", ["ghcr.io/o/r:1.2.0"])],
+)
+def test_image_tags_step(prerelease: str, expected: list[str], tmp_path: Path) -> None:
+    step = release_step("image", "Tags")
+    env = {"IMAGE": "ghcr.io/o/r", "VERSION": "1.2.0", "PRERELEASE": prerelease}
+    code, output = run_step(step, SHELLS[1], env, tmp_path)
+    assert code == 0
+    assert output.splitlines() == ["tags<<EOF", *expected, "EOF"]
 
 
 def test_workflows_pass_actionlint() -> None:
