@@ -195,6 +195,31 @@ _CODE_HINTS = {
 }
 
 
+# botocore's network-level failures (after its retries): what happened, and what to check.
+_NETWORK_ERRORS: tuple[tuple[type[Exception] | tuple[type[Exception], ...], str, str], ...] = (
+    (
+        bex.EndpointConnectionError,
+        "Could not connect to {url} while {action}: {error}.",
+        "Check source.endpoint_url/region, DNS and that the worker can reach the endpoint.",
+    ),
+    (
+        (bex.ConnectTimeoutError, bex.ReadTimeoutError),
+        "Timed out talking to {url} while {action} ({error}).",
+        "Check network access to the endpoint, or raise source.connect_timeout/read_timeout.",
+    ),
+    (
+        bex.SSLError,
+        "TLS failed with {url} while {action}: {error}.",
+        "For a private CA set source.ca_bundle to its PEM certificate.",
+    ),
+    (
+        (bex.ConnectionClosedError, bex.HTTPClientError),
+        "The connection to {url} failed while {action}: {error}.",
+        "botocore gave up after its retries (source.max_attempts): check the endpoint and try again.",
+    ),
+)
+
+
 @contextlib.contextmanager
 def translate_errors(action: str, config: SourceConfig) -> Iterator[None]:
     """Turn botocore's exceptions raised while doing ``action`` into one-paragraph :class:`ResourceError`."""
@@ -221,27 +246,11 @@ def translate_errors(action: str, config: SourceConfig) -> Iterator[None]:
             f"No AWS credentials were found for {action}.",
             "Set source.access_key_id and source.secret_access_key, or give the worker a role.",
         ) from error
-    except bex.EndpointConnectionError as error:
-        raise ResourceError(
-            f"Could not connect to {error.kwargs.get('endpoint_url', endpoint)} while {action}: {error}.",
-            "Check source.endpoint_url/region, DNS and that the worker can reach the endpoint.",
-        ) from error
-    except (bex.ConnectTimeoutError, bex.ReadTimeoutError) as error:
-        raise ResourceError(
-            f"Timed out talking to {error.kwargs.get('endpoint_url', endpoint)} while {action} ({error}).",
-            "Check network access to the endpoint, or raise source.connect_timeout/read_timeout.",
-        ) from error
-    except bex.SSLError as error:
-        raise ResourceError(
-            f"TLS failed with {error.kwargs.get('endpoint_url', endpoint)} while {action}: {error}.",
-            "For a private CA set source.ca_bundle to its PEM certificate.",
-        ) from error
-    except (bex.ConnectionClosedError, bex.HTTPClientError) as error:
-        raise ResourceError(
-            f"The connection to {endpoint} failed while {action}: {error}.",
-            f"botocore retried {config.max_attempts} times: check the endpoint and try again.",
-        ) from error
     except bex.ParamValidationError as error:
         raise ResourceError(f"AWS would not accept the request for {action}: {error}.") from error
     except bex.BotoCoreError as error:
+        for kinds, what, hint in _NETWORK_ERRORS:
+            if isinstance(error, kinds):
+                url = error.kwargs.get("endpoint_url", endpoint)
+                raise ResourceError(what.format(url=url, action=action, error=error), hint) from error
         raise ResourceError(f"AWS client error while {action}: {error}.") from error
