@@ -14,7 +14,7 @@
 # too; BuildKit skips the tests stage unless it is the --target.
 #
 # BASE_IMAGE needs python3 (3.10 or newer) on PATH and a coreutils `env` that knows -S (the zipapp's
-# shebang is `/usr/bin/env -S python3 -sE`). All stages use the same base, so the interpreter that
+# shebang is `/usr/bin/env -S python3 -IS`). All stages use the same base, so the interpreter that
 # installs the dependencies is the one that runs them.
 # Releases pin the base by digest as well as by version, for example
 #   --build-arg BASE_IMAGE=python:3.12.10-slim-bookworm@sha256:<digest of that tag>
@@ -40,7 +40,7 @@ RUN /opt/build-venv/bin/python build/build_pyz.py --output /dist/sagemaker-pipel
 FROM ${BASE_IMAGE} AS runtime
 # shiv unpacks the zipapp's site-packages under SHIV_ROOT on first run. It is done here, at build time, so
 # a container never unpacks or writes anything: it works with --read-only, as any user, and starts at
-# once. shiv reads SHIV_ROOT from the environment (the shebang's -E hides only PYTHON* variables).
+# once. shiv reads SHIV_ROOT from the environment (the shebang's -I hides only PYTHON* variables).
 ENV SHIV_ROOT=/opt/resource/.shiv
 COPY --from=builder /dist/sagemaker-pipeline-resource.pyz /opt/resource/sagemaker-pipeline-resource.pyz
 WORKDIR /opt/resource

@@ -44,7 +44,7 @@ $(VENV)/.installed: build/requirements-dev.txt
 
 pyz: $(PYZ)
 
-$(PYZ): venv build/build_pyz.py build/requirements.txt $(shell find resource -name '*.py' -o -name '*.json' 2>/dev/null)
+$(PYZ): venv build/build_pyz.py build/prune.py build/requirements.txt $(shell find resource -name '*.py' -o -name '*.json' 2>/dev/null)
 	$(PY) build/build_pyz.py --output $(PYZ)
 
 test: venv $(PYZ)
