@@ -11,6 +11,7 @@ adds on top for clients, and importing it costs start-up time in a process that 
 
 from __future__ import annotations
 
+import atexit
 import contextlib
 import functools
 import re
@@ -31,12 +32,26 @@ from botocore.credentials import (
     Credentials,
     DeferredRefreshableCredentials,
 )
+from botocore.httpsession import where
 
 from sagemaker_pipeline_resource import __version__, redact
 from sagemaker_pipeline_resource.config import SourceConfig
 from sagemaker_pipeline_resource.errors import ResourceError
 
 DEFAULT_ROLE_SESSION_NAME = "concourse-sagemaker-pipeline-resource"
+# Concourse mounts the worker's certificates into a resource container's /etc/ssl/certs (concoursetools:
+# ConcourseResource.certs_dir), so a TLS-inspecting proxy trusted by the worker is trusted here too. The
+# bundle file's name depends on the distribution; without one, botocore's own bundle is used.
+CERTS_DIR = Path("/etc/ssl/certs")
+SYSTEM_BUNDLES = ("ca-certificates.crt", "ca-bundle.crt", "cert.pem")
+
+
+def trust_store(certs_dir: Path = CERTS_DIR) -> str:
+    """The CA bundle to verify TLS with: the system's (the worker's certificates) if any, else botocore's."""
+    for name in SYSTEM_BUNDLES:
+        if (certs_dir / name).is_file():
+            return str(certs_dir / name)
+    return where()
 
 
 def role_session_name(team: str | None, pipeline: str | None) -> str:
@@ -86,15 +101,21 @@ class AWS:
 
     @property
     def verify(self) -> bool | str:
+        """What TLS trusts: the worker's trust store (plus ``ca_bundle``), or nothing with ``verify_ssl: false``."""
         if not self.config.verify_ssl:
             return False
+        trusted = trust_store()
         if self.config.ca_bundle is None:
-            return True
+            return trusted
         if self._ca_file is None:
+            # The private CA is added to the trust store, not put in its place: STS and public endpoints
+            # must still verify while a VPC endpoint or proxy presents a certificate of the private CA.
+            text = Path(trusted).read_text(encoding="utf-8").rstrip("\n") + "\n" + self.config.ca_bundle.strip()
             handle = tempfile.NamedTemporaryFile("w", suffix=".pem", delete=False, encoding="utf-8")  # noqa: SIM115
             with handle:
-                handle.write(self.config.ca_bundle)
+                handle.write(text + "\n")
             self._ca_file = Path(handle.name)
+            atexit.register(self._ca_file.unlink, missing_ok=True)
         return str(self._ca_file)
 
     def botocore_config(self) -> Config:
