@@ -83,7 +83,7 @@ else
 fi
 
 # 5. Nothing was unpacked or byte-compiled at run time (not under the resource, not in the interpreter).
-stdlib="$(python3 -c 'import sysconfig; print(sysconfig.get_path("stdlib"))')"
+stdlib="$(python3 -B -c 'import sysconfig; print(sysconfig.get_path("stdlib"))')"
 written="$(find "${dir}" "${stdlib}" -newer "${work}/marker" -print 2>/dev/null | head -n 20)"
 if [[ -z "${written}" ]]; then
     pass "nothing written under ${dir} or ${stdlib}"
