@@ -11,6 +11,7 @@ Every param is validated, and the execution to act on is resolved, before the fi
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import json
 import re
@@ -220,10 +221,12 @@ def publish(
     target = request.arguments.get("PipelineExecutionArn", str(config.pipeline_arn))
     with translate_errors(f"the put action '{request.action}' on {target}", config):
         client = aws.sagemaker()
+        sent_at = dt.datetime.now(dt.timezone.utc)
         arn = _send(client, request)
         print(f"put: {request.action} {arn}", file=sys.stderr)
         if params.wait:
-            result = wait(client, arn, params.poll_interval, params.timeout)
+            not_before = sent_at if request.action == "retry" else None
+            result = wait(client, arn, params.poll_interval, params.timeout, not_before=not_before)
             description, steps = result.description, result.steps
         else:
             description, steps = client.describe_pipeline_execution(PipelineExecutionArn=arn), None

@@ -8,6 +8,7 @@ reads as a handful of lines in the build log.
 
 from __future__ import annotations
 
+import datetime as dt
 import sys
 import time
 from collections.abc import Callable
@@ -41,6 +42,9 @@ class Progress:
             self.write(f"  step {label}: {status}{suffix}{reason}")
 
 
+STALE_POLLS = 3
+
+
 @dataclass
 class WaitResult:
     description: dict[str, Any]
@@ -54,11 +58,18 @@ def wait(
     poll_interval: float,
     timeout: float | None,
     *,
+    not_before: dt.datetime | None = None,
     sleep: Callable[[float], None] = time.sleep,
     clock: Callable[[], float] = time.monotonic,
 ) -> WaitResult:
-    """Poll until the execution leaves Executing/Stopping, or ``timeout`` seconds have passed."""
+    """Poll until the execution leaves Executing/Stopping, or ``timeout`` seconds have passed.
+
+    ``not_before`` (for a retry, whose execution was already finished): a finished status last modified
+    before it is the old outcome, not the retry's, and is polled again (at most :data:`STALE_POLLS` times,
+    so that clock skew between us and AWS cannot make the wait endless).
+    """
     progress = Progress()
+    stale_polls = 0
     deadline = None if timeout is None else clock() + timeout
     last_status = None
     while True:
@@ -70,8 +81,12 @@ def wait(
                   file=sys.stderr, flush=True)  # fmt: skip
             last_status = status
         progress.update(steps)
+        modified = description.get("LastModifiedTime")
+        stale = not_before is not None and isinstance(modified, dt.datetime) and modified < not_before
         if status not in RUNNING_STATUSES:
-            return WaitResult(description, steps, timed_out=False)
+            if not stale or stale_polls >= STALE_POLLS:
+                return WaitResult(description, steps, timed_out=False)
+            stale_polls += 1
         if deadline is not None and clock() + poll_interval > deadline:
             remaining = deadline - clock()
             if remaining <= 0:
