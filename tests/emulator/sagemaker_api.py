@@ -240,9 +240,7 @@ def list_pipelines(api: PipelinesApi, params: dict[str, Any], caller: Caller) ->
     if descending:
         pipelines.reverse()
     kind = f"pipelines:{params.get('SortBy', 'CreationTime')}:{descending}"
-    start = _resume_after(pipelines, decode_token(params.get("NextToken"), kind), key=lambda p: p.arn)
-    size = api.page_size(params)
-    page = pipelines[start : start + size]
+    page, token = _paged(api, params, pipelines, kind, key=lambda p: p.arn)
     out: dict[str, Any] = {
         "PipelineSummaries": [
             {
@@ -258,9 +256,7 @@ def list_pipelines(api: PipelinesApi, params: dict[str, Any], caller: Caller) ->
             for p in page
         ]
     }
-    if start + size < len(pipelines):
-        out["NextToken"] = encode_token(kind, page[-1].arn)
-    return out
+    return _with_token(out, token)
 
 
 def _resume_after(items: list[Any], cursor: Any, *, key: Callable[[Any], Any]) -> int:
@@ -270,6 +266,22 @@ def _resume_after(items: list[Any], cursor: Any, *, key: Callable[[Any], Any]) -
         if key(item) == cursor:
             return index + 1
     raise validation_error("Invalid pagination token.")
+
+
+def _paged(
+    api: PipelinesApi, params: dict[str, Any], items: list[Any], kind: str, key: Callable[[Any], Any]
+) -> tuple[list[Any], str | None]:
+    """One page of ``items`` (already filtered and ordered) after the request's NextToken, and the next token."""
+    start = _resume_after(items, decode_token(params.get("NextToken"), kind), key=key)
+    size = api.page_size(params)
+    page = items[start : start + size]
+    return page, (encode_token(kind, key(page[-1])) if start + size < len(items) else None)
+
+
+def _with_token(out: dict[str, Any], token: str | None) -> dict[str, Any]:
+    if token is not None:
+        out["NextToken"] = token
+    return out
 
 
 # vs moto: not implemented there (HTTP 500). One version per CreatePipeline/UpdatePipeline definition.
@@ -287,9 +299,7 @@ def list_pipeline_versions(api: PipelinesApi, params: dict[str, Any], caller: Ca
     if descending:
         versions.reverse()
     kind = f"versions:{pipeline.arn}:{descending}"
-    start = _resume_after(versions, decode_token(params.get("NextToken"), kind), key=lambda v: v.version_id)
-    size = api.page_size(params)
-    page = versions[start : start + size]
+    page, token = _paged(api, params, versions, kind, key=lambda v: v.version_id)
     last_runs: dict[int, Execution] = {}
     for execution in pipeline.executions:
         last_runs[execution.version.version_id] = execution  # creation order: the last one wins
@@ -308,9 +318,7 @@ def list_pipeline_versions(api: PipelinesApi, params: dict[str, Any], caller: Ca
             for v in page
         ]
     }
-    if start + size < len(versions):
-        out["NextToken"] = encode_token(kind, page[-1].version_id)
-    return out
+    return _with_token(out, token)
 
 
 # Executions ----------------------------------------------------------------------------------------
@@ -509,13 +517,8 @@ def list_pipeline_execution_steps(api: PipelinesApi, params: dict[str, Any], cal
     if not ascending:
         steps.reverse()
     kind = f"steps:{execution.arn}:{'asc' if ascending else 'desc'}"
-    start = _resume_after(steps, decode_token(params.get("NextToken"), kind), key=lambda s: s["StepName"])
-    size = api.page_size(params)
-    page = steps[start : start + size]
-    out: dict[str, Any] = {"PipelineExecutionSteps": page}
-    if start + size < len(steps):
-        out["NextToken"] = encode_token(kind, page[-1]["StepName"])
-    return out
+    page, token = _paged(api, params, steps, kind, key=lambda step: step["StepName"])
+    return _with_token({"PipelineExecutionSteps": page}, token)
 
 
 # vs moto: MaxResults/NextToken paging (moto returns everything); unknown ARN is ResourceNotFound (moto:
@@ -524,13 +527,8 @@ def list_pipeline_execution_steps(api: PipelinesApi, params: dict[str, Any], cal
 def list_pipeline_parameters_for_execution(api: PipelinesApi, params: dict[str, Any], caller: Caller) -> dict[str, Any]:
     execution = api.store.find_execution(params["PipelineExecutionArn"], caller.account, caller.region)
     kind = f"parameters:{execution.arn}"
-    start = _resume_after(execution.parameters, decode_token(params.get("NextToken"), kind), key=lambda p: p["Name"])
-    size = api.page_size(params)
-    page = execution.parameters[start : start + size]
-    out: dict[str, Any] = {"PipelineParameters": page}
-    if start + size < len(execution.parameters):
-        out["NextToken"] = encode_token(kind, page[-1]["Name"])
-    return out
+    page, token = _paged(api, params, execution.parameters, kind, key=lambda parameter: parameter["Name"])
+    return _with_token({"PipelineParameters": page}, token)
 
 
 # vs moto: the definition of the pipeline version the execution ran (moto: the current one); unknown ARN
