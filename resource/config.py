@@ -13,9 +13,13 @@ from sagemaker_pipeline_resource.arns import ExecutionArn, PipelineArn, parse_ex
 from sagemaker_pipeline_resource.errors import ResourceError
 from sagemaker_pipeline_resource.fields import from_json, secret
 
-EXECUTION_STATUSES = ("Executing", "Stopping", "Stopped", "Failed", "Succeeded")
+# Every PipelineExecutionStatus of the locked botocore model (tests/test_config.py compares the two).
+# CompletedWithFailures is final: the execution ended and some of its steps failed.
+EXECUTION_STATUSES = ("Executing", "Stopping", "Stopped", "Failed", "Succeeded", "CompletedWithFailures")
 RUNNING_STATUSES = frozenset({"Executing", "Stopping"})
-DEFAULT_STATUSES = ("Succeeded", "Failed", "Stopped")
+FINAL_STATUSES = tuple(status for status in EXECUTION_STATUSES if status not in RUNNING_STATUSES)
+DEFAULT_STATUSES = ("Succeeded", "Failed", "Stopped", "CompletedWithFailures")
+DEFAULT_FAIL_ON = ("Failed", "Stopped", "CompletedWithFailures")
 RETRY_MODES = ("standard", "adaptive")
 
 
@@ -163,7 +167,7 @@ class PutParams:
     poll_interval: float = 30.0
     timeout: float | None = None
     stop_on_timeout: bool = False
-    fail_on: tuple[str, ...] = ("Failed", "Stopped")
+    fail_on: tuple[str, ...] = DEFAULT_FAIL_ON
 
     def __post_init__(self) -> None:
         if self.action not in PUT_ACTIONS:
@@ -174,7 +178,7 @@ class PutParams:
         check_range(self.pipeline_version_id, "params.pipeline_version_id", 1)
         check_range(self.poll_interval, "params.poll_interval", 0.1, 3600)
         check_range(self.timeout, "params.timeout", 1)
-        check_statuses(self.fail_on, "params.fail_on", ("Failed", "Stopped", "Succeeded"))
+        check_statuses(self.fail_on, "params.fail_on", FINAL_STATUSES)
         if self.stop_on_timeout and self.timeout is None:
             raise ResourceError("params.stop_on_timeout needs params.timeout.", "Set timeout (seconds).")
         if self.client_request_token is not None and not 32 <= len(self.client_request_token) <= 128:

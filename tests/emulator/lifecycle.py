@@ -73,7 +73,7 @@ def transition(
     names = [s.name for s in execution.version.steps]
     if status == "Succeeded":
         execution.progress = len(names)
-    elif status == "Failed" and failing_step in names:
+    elif status in ("Failed", "CompletedWithFailures") and failing_step in names:
         execution.progress = names.index(failing_step)
     else:
         execution.progress = min(execution.progress, len(names) - 1)

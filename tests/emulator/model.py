@@ -18,8 +18,8 @@ from tests.emulator.index import ExecutionIndex
 DEFAULT_ACCOUNT = "123456789012"
 DEFAULT_REGION = "us-east-1"
 
-EXECUTION_STATUSES = ("Executing", "Stopping", "Stopped", "Failed", "Succeeded")
-TERMINAL_STATUSES = frozenset({"Stopped", "Failed", "Succeeded"})
+EXECUTION_STATUSES = ("Executing", "Stopping", "Stopped", "Failed", "Succeeded", "CompletedWithFailures")
+TERMINAL_STATUSES = frozenset({"Stopped", "Failed", "Succeeded", "CompletedWithFailures"})
 
 # MaxResults is optional and AWS does not document its default for the pipeline listings; SageMaker's
 # list APIs commonly default to 10. A small default also exposes clients that forget to page.

@@ -33,6 +33,8 @@ _JOB_STEPS: dict[str, tuple[str, str]] = {
 }
 
 _CURRENT_STEP_STATUS = {"Executing": "Executing", "Stopping": "Stopping", "Stopped": "Stopped", "Failed": "Failed"}
+# CompletedWithFailures: the execution ran to its end and the step it stopped on failed (issue #11).
+_CURRENT_STEP_STATUS["CompletedWithFailures"] = "Failed"
 
 
 def render_steps(execution: Execution, now: int) -> list[dict[str, Any]]:
@@ -43,7 +45,7 @@ def render_steps(execution: Execution, now: int) -> list[dict[str, Any]]:
     else:
         reached = min(execution.progress, len(specs) - 1) + 1
     start = execution.created_ms
-    terminal = execution.status in ("Succeeded", "Failed", "Stopped")
+    terminal = execution.status in ("Succeeded", "Failed", "Stopped", "CompletedWithFailures")
     end = execution.modified_ms if terminal else max(now, start)
     width = max(1, (end - start) // reached)
     out: list[dict[str, Any]] = []
