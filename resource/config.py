@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 
 from sagemaker_pipeline_resource.arns import ExecutionArn, PipelineArn, parse_execution_arn, parse_pipeline_arn
 from sagemaker_pipeline_resource.errors import ResourceError
-from sagemaker_pipeline_resource.fields import from_json, secret
+from sagemaker_pipeline_resource.fields import bounded, check_bounds, from_json, secret, sized
 
 # Every PipelineExecutionStatus of the locked botocore model (tests/test_config.py compares the two).
 # CompletedWithFailures is final: the execution ended and some of its steps failed.
@@ -38,14 +38,6 @@ def check_statuses(statuses: tuple[str, ...], key: str, allowed: tuple[str, ...]
             )
 
 
-def check_range(value: float | None, key: str, low: float, high: float | None = None) -> None:
-    if value is None:
-        return
-    if value < low or (high is not None and value > high):
-        bound = f"between {low:g} and {high:g}" if high is not None else f"at least {low:g}"
-        raise ResourceError(f"{key} must be {bound}, but it is {value:g}.")
-
-
 @dataclass(frozen=True)
 class SourceConfig:
     """The resource's ``source``: which pipeline, which executions count, and how to reach AWS."""
@@ -54,9 +46,9 @@ class SourceConfig:
     statuses: tuple[str, ...] = DEFAULT_STATUSES
     # check: how long an execution that is still running holds back the newer ones that have finished, so that
     # it is emitted in start order once it finishes; past this it no longer blocks (see README "Ordering").
-    hold_back_hours: float = 24.0
+    hold_back_hours: float = bounded(24.0, 0, 672)
     # check: at most this many pages of 100 executions are listed in one check.
-    max_pages: int = 10
+    max_pages: int = bounded(10, 1, 1000)
     region: str | None = None
     endpoint_url: str | None = None
     # STS (for role_arn) has its own endpoint: a SageMaker VPC endpoint does not answer STS.
@@ -67,25 +59,20 @@ class SourceConfig:
     role_arn: str | None = None
     role_session_name: str | None = None
     external_id: str | None = secret()
-    role_duration: int | None = None
+    role_duration: int | None = bounded(None, 900, 43200)
     ca_bundle: str | None = None
     verify_ssl: bool = True
     retry_mode: str = "standard"
-    max_attempts: int = 5
-    connect_timeout: float = 10.0
-    read_timeout: float = 60.0
+    max_attempts: int = bounded(5, 1, 20)
+    connect_timeout: float = bounded(10.0, 1, 300)
+    read_timeout: float = bounded(60.0, 1, 900)
     debug: bool = False
     pipeline_arn: PipelineArn = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "pipeline_arn", parse_pipeline_arn(self.pipeline, "source.pipeline"))
         check_statuses(self.statuses, "source.statuses")
-        check_range(self.hold_back_hours, "source.hold_back_hours", 0, 672)
-        check_range(self.max_pages, "source.max_pages", 1, 1000)
-        check_range(self.max_attempts, "source.max_attempts", 1, 20)
-        check_range(self.connect_timeout, "source.connect_timeout", 1, 300)
-        check_range(self.read_timeout, "source.read_timeout", 1, 900)
-        check_range(self.role_duration, "source.role_duration", 900, 43200)
+        check_bounds(self, "source")
         if self.retry_mode not in RETRY_MODES:
             raise ResourceError(
                 f"source.retry_mode must be one of {', '.join(RETRY_MODES)}, but it is '{self.retry_mode}'."
@@ -153,19 +140,19 @@ class PutParams:
     # start
     parameters: dict[str, object] = field(default_factory=dict)
     parameters_file: str | None = None
-    display_name: str | None = None
-    description: str | None = None
-    parallelism: int | None = None
+    display_name: str | None = sized(1, 82, checked_later=True)  # templated first: put.py checks it
+    description: str | None = sized(0, 3072, checked_later=True)
+    parallelism: int | None = bounded(None, 1)
     selective_execution: dict[str, object] | None = None
-    pipeline_version_id: int | None = None
-    client_request_token: str | None = None
+    pipeline_version_id: int | None = bounded(None, 1)
+    client_request_token: str | None = sized(32, 128, hint="Leave it out to derive one from the Concourse build.")
     # stop / retry: the execution to act on
     execution_arn: str | None = None
     execution_arn_file: str | None = None
     # waiting
     wait: bool = False
-    poll_interval: float = 30.0
-    timeout: float | None = None
+    poll_interval: float = bounded(30.0, 0.1, 3600)
+    timeout: float | None = bounded(None, 1)
     stop_on_timeout: bool = False
     fail_on: tuple[str, ...] = DEFAULT_FAIL_ON
 
@@ -174,19 +161,10 @@ class PutParams:
             raise ResourceError(
                 f"params.action must be one of {', '.join(PUT_ACTIONS)}, but it is '{self.action}'.",
             )
-        check_range(self.parallelism, "params.parallelism", 1)
-        check_range(self.pipeline_version_id, "params.pipeline_version_id", 1)
-        check_range(self.poll_interval, "params.poll_interval", 0.1, 3600)
-        check_range(self.timeout, "params.timeout", 1)
+        check_bounds(self, "params")
         check_statuses(self.fail_on, "params.fail_on", FINAL_STATUSES)
         if self.stop_on_timeout and self.timeout is None:
             raise ResourceError("params.stop_on_timeout needs params.timeout.", "Set timeout (seconds).")
-        if self.client_request_token is not None and not 32 <= len(self.client_request_token) <= 128:
-            raise ResourceError(
-                f"params.client_request_token must be 32 to 128 characters, but it has "
-                f"{len(self.client_request_token)}.",
-                "Leave it out to derive one from the Concourse build.",
-            )
         if self.execution_arn is not None and self.execution_arn_file is not None:
             raise ResourceError("params.execution_arn and params.execution_arn_file are both set: give one.")
         if self.execution_arn is not None:

@@ -8,6 +8,11 @@ optionally ``| None``), and
 :func:`from_json` checks every key against it: unknown keys (with a "did you mean"), missing keys and wrong
 types all become a :class:`ResourceError` naming ``source.KEY`` or ``params.KEY``. Fields marked
 ``secret`` never have their value shown.
+
+Ranges are data, not literals scattered through validation code: a field declared with :func:`bounded` (a
+number's range) or :func:`sized` (a string's length) carries its :class:`Bounds` in its metadata;
+:func:`check_bounds` enforces them, and the README's tables are tested against them
+(``tests/test_readme.py``), so that the page and the code cannot drift apart.
 """
 
 from __future__ import annotations
@@ -16,11 +21,76 @@ import dataclasses
 import difflib
 import types
 import typing
+from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from sagemaker_pipeline_resource.errors import ResourceError
 
 T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class Bounds:
+    """The documented limits of a field: a number's range (``Range``) or a string's length (``Length``)."""
+
+    low: float
+    high: float | None = None
+    label: str = "Range"
+
+    def describe(self) -> str:
+        """``1 to 1000``, ``at least 1`` or ``up to 82``: the words used in messages and in the README."""
+        if self.high is None:
+            return f"at least {self.low:g}"
+        if self.label == "Length" and self.low <= 1:
+            return f"up to {self.high:g}"
+        return f"{self.low:g} to {self.high:g}"
+
+    def contains(self, value: float) -> bool:
+        return value >= self.low and (self.high is None or value <= self.high)
+
+
+def bounded(default: Any, low: float, high: float | None = None) -> Any:
+    """A number field whose value must lie between ``low`` and ``high`` (inclusive; no upper bound if None)."""
+    return dataclasses.field(default=default, metadata={"bounds": Bounds(low, high)})
+
+
+def sized(low: int, high: int, *, checked_later: bool = False, hint: str = "") -> Any:
+    """An optional string field of ``low`` to ``high`` characters.
+
+    ``checked_later`` is for strings that are templated with the build's metadata first (``display_name``):
+    their length is only known after templating, so :func:`check_bounds` leaves them to the caller.
+    """
+    return dataclasses.field(
+        default=None, metadata={"bounds": Bounds(low, high, "Length"), "checked_later": checked_later, "hint": hint}
+    )
+
+
+def bounds_of(cls: type, name: str) -> Bounds:
+    """The :class:`Bounds` declared for the field ``name`` of the dataclass ``cls``."""
+    field = {field.name: field for field in dataclasses.fields(cls)}[name]
+    bounds: Bounds = field.metadata["bounds"]
+    return bounds
+
+
+def check_length(value: str, key: str, bounds: Bounds, hint: str = "") -> None:
+    if not bounds.contains(len(value)):
+        raise ResourceError(f"{key} must be {bounds.describe()} characters, but it has {len(value)}.", hint)
+
+
+def check_bounds(config: object, where: str) -> None:
+    """Enforce every field's declared :class:`Bounds` on the dataclass instance ``config``."""
+    for field in dataclasses.fields(config):  # type: ignore[arg-type]
+        bounds: Bounds | None = field.metadata.get("bounds")
+        value = getattr(config, field.name)
+        if bounds is None or value is None or field.metadata.get("checked_later"):
+            continue
+        key = f"{where}.{field.name}"
+        if isinstance(value, str):
+            check_length(value, key, bounds, field.metadata.get("hint", ""))
+        elif not bounds.contains(value):
+            if bounds.high is None:
+                raise ResourceError(f"{key} must be at least {bounds.low:g}, but it is {value:g}.")
+            raise ResourceError(f"{key} must be between {bounds.low:g} and {bounds.high:g}, but it is {value:g}.")
 
 
 def secret(default: Any = None) -> Any:
