@@ -23,9 +23,11 @@ DEFAULT_FAIL_ON = ("Failed", "Stopped", "CompletedWithFailures")
 RETRY_MODES = ("standard", "adaptive")
 
 
-def check_statuses(statuses: tuple[str, ...], key: str, allowed: tuple[str, ...] = EXECUTION_STATUSES) -> None:
+def check_statuses(
+    statuses: tuple[str, ...], key: str, allowed: tuple[str, ...] = EXECUTION_STATUSES, *, empty_ok: bool = False
+) -> None:
     """Reject unknown or empty status lists, listing the valid names (statuses are case-sensitive in AWS)."""
-    if not statuses:
+    if not statuses and not empty_ok:
         raise ResourceError(f"{key} is empty.", f"List at least one of: {', '.join(allowed)}.")
     for status in statuses:
         if status not in allowed:
@@ -130,6 +132,14 @@ class GetParams:
 
 
 PUT_ACTIONS = ("start", "stop", "retry")
+# A poll is two or more API calls (describe, then the step list's pages): below a second, a wait would spend
+# the account's request rate (shared with every other build and user of SageMaker) on nothing.
+MIN_POLL_INTERVAL = 1.0
+# How long a wait keeps polling through failures that may pass (throttling, 5xx, dropped connections,
+# timeouts) before it gives up: long enough for a regional blip or a throttling storm, short enough that a
+# real outage fails the build within the hour.
+DEFAULT_OUTAGE_BUDGET = 1800.0
+WAIT_ONLY = ("poll_interval", "timeout", "stop_on_timeout", "stop_on_abort", "fail_on", "outage_budget")
 
 
 @dataclass(frozen=True)
@@ -151,10 +161,14 @@ class PutParams:
     execution_arn_file: str | None = None
     # waiting
     wait: bool = False
-    poll_interval: float = bounded(30.0, 0.1, 3600)
+    poll_interval: float = bounded(30.0, MIN_POLL_INTERVAL, 3600)
     timeout: float | None = bounded(None, 1)
     stop_on_timeout: bool = False
+    # on SIGTERM/SIGINT (an aborted build) during the wait, stop the execution this put started or retried
+    stop_on_abort: bool = True
     fail_on: tuple[str, ...] = DEFAULT_FAIL_ON
+    # seconds of continuous transient failure (throttling, 5xx, connection errors) a wait rides out
+    outage_budget: float = bounded(DEFAULT_OUTAGE_BUDGET, 0, 86400)
 
     def __post_init__(self) -> None:
         if self.action not in PUT_ACTIONS:
@@ -162,7 +176,7 @@ class PutParams:
                 f"params.action must be one of {', '.join(PUT_ACTIONS)}, but it is '{self.action}'.",
             )
         check_bounds(self, "params")
-        check_statuses(self.fail_on, "params.fail_on", FINAL_STATUSES)
+        check_statuses(self.fail_on, "params.fail_on", FINAL_STATUSES, empty_ok=True)
         if self.stop_on_timeout and self.timeout is None:
             raise ResourceError("params.stop_on_timeout needs params.timeout.", "Set timeout (seconds).")
         if self.execution_arn is not None and self.execution_arn_file is not None:
@@ -217,4 +231,12 @@ class PutParams:
 
     @classmethod
     def from_json(cls, raw: object) -> PutParams:
-        return from_json(cls, raw, "params")
+        params = from_json(cls, raw, "params")
+        given = [key for key in WAIT_ONLY if isinstance(raw, dict) and key in raw]
+        if given and not params.wait:
+            raise ResourceError(
+                f"params.{', params.'.join(given)} only appl{'ies' if len(given) == 1 else 'y'} with params.wait: "
+                "true, which is not set.",
+                "Set wait: true to wait for the execution, or remove them.",
+            )
+        return params

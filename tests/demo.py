@@ -75,7 +75,7 @@ def main() -> int:
         }
         put = step(
             bin_dir, "out",
-            {"source": source, "params": {"parameters": {"Epochs": 3}, "wait": True, "poll_interval": 0.5}},
+            {"source": source, "params": {"parameters": {"Epochs": 3}, "wait": True, "poll_interval": 1}},
             Path(tmp) / "sources",
         )  # fmt: skip
         versions = step(bin_dir, "check", {"source": source, "version": put["version"]})

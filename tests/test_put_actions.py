@@ -6,7 +6,7 @@ import pytest
 
 from tests.conftest import parameters_of, status_of
 
-FAST = {"wait": True, "poll_interval": 0.2}
+FAST = {"wait": True, "poll_interval": 1}
 
 
 def test_wait_on_success_reports_step_transitions(run, emulator, source):
@@ -32,6 +32,13 @@ def test_fail_on_can_accept_failures(run, emulator, source):
     emulator.set_lifecycle(finish_after_polls=1, final_status="Failed", failure_reason="x", failing_step="Train")
     result = run("out", {"source": source, "params": {**FAST, "fail_on": ["Stopped"]}})
     assert result.returncode == 0
+
+
+def test_fail_on_empty_never_fails_on_the_outcome(run, emulator, source):
+    emulator.set_lifecycle(finish_after_polls=1, final_status="Failed", failure_reason="x", failing_step="Train")
+    result = run("out", {"source": source, "params": {**FAST, "fail_on": []}})
+    meta = {item["name"]: item["value"] for item in result.json["metadata"]}
+    assert meta["status"] == "Failed"
 
 
 def test_wait_on_stopped(run, emulator, source):
@@ -130,6 +137,10 @@ def test_selective_execution_parallelism_and_version(run, emulator, pipeline, so
         ({"wait": "yes"}, "params.wait must be true or false"),
         ({"timeout": 0}, "params.timeout must be at least 1"),
         ({"poll_interval": -1}, "params.poll_interval must be between"),
+        ({"wait": True, "poll_interval": 0.5}, "params.poll_interval must be between 1 and 3600"),
+        ({"timeout": 600}, "params.timeout only applies with params.wait: true"),
+        ({"wait": False, "fail_on": [], "outage_budget": 60}, "params.fail_on, params.outage_budget only apply"),
+        ({"wait": True, "outage_budget": -1}, "params.outage_budget must be between 0 and 86400"),
         ({"parameters": {"bad name!": "x"}}, "not a valid pipeline parameter name"),
         ({"parameters": {"Nested": {"a": 1}}}, "must be a string, number or boolean"),
         ({"parameters": {"Long": "x" * 1025}}, "AWS allows 1024"),
