@@ -39,6 +39,10 @@ ARN = "arn:aws:sagemaker:us-east-1:123456789012:pipeline/churn"
 BASE: dict[str, dict[str, object]] = {"source": {"pipeline": ARN}, "get": {}, "put": {}}
 NEEDS: dict[str, dict[str, object]] = {
     "role_duration": {"role_arn": "arn:aws:iam::123456789012:role/ci"},
+    # wait-only params are refused without wait
+    "poll_interval": {"wait": True},
+    "timeout": {"wait": True},
+    "outage_budget": {"wait": True},
 }
 BOUND_MARK = re.compile(r"\b(Range|Length): ")
 
