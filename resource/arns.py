@@ -4,7 +4,9 @@ The seed example split the ARN on ``:`` and ``/`` with tuple unpacking, which ac
 other partitions' ARNs for the wrong reason and says nothing useful. Here an ARN is matched against the
 documented form in full, and every rejection names the form that was expected.
 
-Forms (any partition: ``aws``, ``aws-cn``, ``aws-us-gov``, ``aws-iso``...)::
+Forms (any partition: ``aws``, ``aws-cn``, ``aws-us-gov``, ``aws-iso``, ``aws-eusc``..., and any region of
+the form ``xx-name-1``, ``eusc-de-east-1``, ``us-isob-east-1``: tests/test_arns.py tries every region of every
+partition that the locked botocore knows)::
 
     arn:PARTITION:sagemaker:REGION:ACCOUNT:pipeline/NAME
     arn:PARTITION:sagemaker:REGION:ACCOUNT:pipeline/NAME/execution/ID
@@ -20,7 +22,7 @@ from sagemaker_pipeline_resource.errors import ResourceError
 PIPELINE_FORM = "arn:aws:sagemaker:REGION:ACCOUNT_ID:pipeline/PIPELINE_NAME"
 EXECUTION_FORM = "arn:aws:sagemaker:REGION:ACCOUNT_ID:pipeline/PIPELINE_NAME/execution/EXECUTION_ID"
 
-_PREFIX = r"arn:(?P<partition>aws[a-z-]*):sagemaker:(?P<region>[a-z]{2}(?:-[a-z]+)+-\d+):(?P<account>\d{12}):"
+_PREFIX = r"arn:(?P<partition>aws[a-z-]*):sagemaker:(?P<region>[a-z]{2,}(?:-[a-z]+)+-\d+):(?P<account>\d{12}):"
 _NAME = r"(?P<name>[a-zA-Z0-9](?:-*[a-zA-Z0-9]){0,255})"
 _PIPELINE_RE = re.compile(_PREFIX + r"pipeline/" + _NAME)
 _EXECUTION_RE = re.compile(_PREFIX + r"pipeline/" + _NAME + r"/execution/(?P<execution_id>[a-zA-Z0-9]{1,64})")

@@ -172,7 +172,9 @@ def from_json(cls: type[T], raw: object, where: str, aliases: dict[str, str] | N
         )
     hints = typing.get_type_hints(cls)
     fields = {field.name: field for field in dataclasses.fields(cls)}  # type: ignore[arg-type]
-    known = sorted(fields)
+    # Only the keys a user can write: internal fields (init=False, such as SourceConfig.pipeline_arn) are
+    # neither accepted nor suggested.
+    known = sorted(name for name, field in fields.items() if field.init)
     values: dict[str, object] = {}
     for key, value in raw.items():
         name = (aliases or {}).get(key, key)
@@ -181,7 +183,7 @@ def from_json(cls: type[T], raw: object, where: str, aliases: dict[str, str] | N
             suggestion = f" Did you mean '{close[0]}'?" if close else ""
             raise ResourceError(
                 f"{where} has an unknown key '{key}'.{suggestion}",
-                f"Valid keys are: {', '.join(name for name in known if fields[name].init)}.",
+                f"Valid keys are: {', '.join(known)}.",
             )
         field = fields[name]
         values[name] = _convert(value, hints[name], f"{where}.{key}", bool(field.metadata.get("secret")))

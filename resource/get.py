@@ -23,6 +23,8 @@ from sagemaker_pipeline_resource.config import GetParams
 from sagemaker_pipeline_resource.errors import ResourceError
 from sagemaker_pipeline_resource.version import ExecutionVersion
 
+# Statuses whose executions may have failed steps: failed_step is shown for them even with skip_steps.
+STATUSES_WITH_FAILED_STEPS = ("Failed", "CompletedWithFailures")
 CONSOLE_DOMAINS = {"aws": "console.aws.amazon.com", "aws-cn": "console.amazonaws.cn"}
 
 
@@ -132,8 +134,11 @@ def download(aws: AWS, version: ExecutionVersion, destination: Path, params: Get
                 parsed = text
             jsonio.write(destination / "pipeline.json", parsed)
         steps: list[dict[str, Any]] | None = None
-        if not params.skip_steps:
+        # With skip_steps the steps are still listed when the execution has failed steps, for the
+        # failed_step metadata (one call); steps.json is not written.
+        if not params.skip_steps or description.get("PipelineExecutionStatus") in STATUSES_WITH_FAILED_STEPS:
             steps = list_steps(client, arn)
+        if not params.skip_steps:
             jsonio.write(destination / "steps.json", steps)
         if not params.skip_parameters:
             jsonio.write(destination / "parameters.json", list_parameters(client, arn))

@@ -2,7 +2,9 @@
 
 Pipeline parameters are a flat mapping of names to strings, so YAML support is the flat subset that such a
 file needs (``name: value`` lines, comments, quoted or plain scalars). A full YAML parser would be a third
-runtime dependency for one feature; anything nested is rejected with a message that says so.
+runtime dependency for one feature; anything nested is rejected with a message that says so. What is read
+is read as YAML reads it: ``Name: "x"  # note`` is ``x``, and ``Name: ~`` (or ``null``, or nothing after the
+colon) is null, which put refuses as it refuses a JSON null (AWS takes no null values).
 """
 
 from __future__ import annotations
@@ -16,26 +18,39 @@ from sagemaker_pipeline_resource.errors import ResourceError
 _LINE = re.compile(r"(?P<key>[A-Za-z0-9_\-]+|\"[^\"]*\"|'[^']*')\s*:(?:\s+(?P<value>.*))?")
 
 
-def _scalar(text: str, where: str) -> str:
+_DOUBLE_QUOTED = re.compile(r'"(?:[^"\\]|\\.)*"')
+_SINGLE_QUOTED = re.compile(r"'(?:[^']|'')*'")
+_AFTER_QUOTE = re.compile(r"(?:\s+#.*)?")
+# YAML 1.2's null: `~`, `null` in three spellings, or nothing at all after the colon.
+_NULLS = ("", "~", "null", "Null", "NULL")
+
+
+def _scalar(text: str, where: str) -> str | None:
+    """One value as YAML reads it: a quoted string, a plain one (up to a `` #`` comment), or None for null."""
     text = text.strip()
-    if not text:
-        return ""
-    if text.startswith('"'):
-        try:
-            value = json.loads(text)
-        except ValueError as error:
-            raise ResourceError(f"{where}: cannot read the quoted value {text}: {error}.") from error
-        return str(value)
-    if text.startswith("'"):
-        if not text.endswith("'") or len(text) < 2:
+    if text[:1] in ('"', "'"):
+        quoted = (_DOUBLE_QUOTED if text[0] == '"' else _SINGLE_QUOTED).match(text)
+        if quoted is None:
             raise ResourceError(f"{where}: the quoted value {text} is not closed.")
-        return text[1:-1].replace("''", "'")
-    if text[0] in "[{&*!|>":
+        if not _AFTER_QUOTE.fullmatch(text[quoted.end() :]):
+            raise ResourceError(
+                f"{where}: unexpected text after the quoted value: {text}.",
+                'Only a comment may follow a quoted value, after a space: Name: "value"  # comment.',
+            )
+        body = quoted.group()
+        if body[0] == "'":
+            return body[1:-1].replace("''", "'")
+        try:
+            return str(json.loads(body))
+        except ValueError as error:
+            raise ResourceError(f"{where}: cannot read the quoted value {body}: {error}.") from error
+    if text[:1] and text[0] in "[{&*!|>%@`":
         raise ResourceError(
-            f"{where}: nested values, anchors and block scalars are not supported in parameters files.",
+            f"{where}: nested values, anchors, tags and block scalars are not supported in parameters files.",
             "Pipeline parameters are flat strings: write name: value per line (or use JSON).",
         )
-    return re.sub(r"\s+#.*$", "", text)
+    text = re.sub(r"(?:^|\s+)#.*$", "", text)
+    return None if text in _NULLS else text
 
 
 def parse_yaml_mapping(text: str, where: str) -> dict[str, object]:

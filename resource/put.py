@@ -29,15 +29,18 @@ from sagemaker_pipeline_resource.arns import parse_execution_arn
 from sagemaker_pipeline_resource.aws import AWS, translate_errors
 from sagemaker_pipeline_resource.config import PutParams
 from sagemaker_pipeline_resource.errors import ResourceError
+from sagemaker_pipeline_resource.fields import bounds_of, check_length
 from sagemaker_pipeline_resource.get import failing_steps, metadata
 from sagemaker_pipeline_resource.version import ExecutionVersion
 from sagemaker_pipeline_resource.waiter import wait
 
 PARAMETER_NAME = re.compile(r"[A-Za-z0-9\-_]{1,256}")
-DISPLAY_NAME = re.compile(r"[a-zA-Z0-9](-*[a-zA-Z0-9]){0,81}")
+# AWS's PipelineExecutionName: letters and digits, any dashes between them (its pattern); the length (1 to 82)
+# is the field's declared bounds in config.py, checked here because the name is templated first.
+DISPLAY_NAME = re.compile(r"[a-zA-Z0-9](-*[a-zA-Z0-9])*")
 MAX_PARAMETERS = 200
 MAX_VALUE = 1024
-MAX_DESCRIPTION = 3072
+MAX_DESCRIPTION = int(bounds_of(PutParams, "description").high or 0)
 
 
 @dataclass(frozen=True)
@@ -73,7 +76,12 @@ def pipeline_parameters(params: PutParams, sources: Path, build: BuildMetadata) 
                 f"params.parameters: '{name}' is not a valid pipeline parameter name.",
                 "Names are 1 to 256 letters, digits, '-' or '_', as declared in the pipeline definition.",
             )
-        if isinstance(value, dict | list) or value is None:
+        if value is None:
+            raise ResourceError(
+                f"params.parameters.{name} is null (JSON null; in YAML ~, null or nothing after the colon).",
+                "Give it a value ('' for an empty string), or leave it out to use the pipeline's default.",
+            )
+        if isinstance(value, dict | list):
             raise ResourceError(
                 f"params.parameters.{name} must be a string, number or boolean, not {type(value).__name__}.",
                 "Pipeline parameters are strings: encode structured values as JSON text.",
@@ -87,7 +95,7 @@ def pipeline_parameters(params: PutParams, sources: Path, build: BuildMetadata) 
 
 
 def default_display_name(build: BuildMetadata) -> str | None:
-    """``concourse-PIPELINE-JOB-BUILD`` cleaned to AWS's pattern (letters, digits, single dashes, 82 chars)."""
+    """``concourse-PIPELINE-JOB-BUILD`` cleaned to AWS's pattern (letters, digits and dashes, 82 chars)."""
     if not in_concourse(build):
         return None
     parts = [build.BUILD_PIPELINE_NAME, build.BUILD_JOB_NAME, build.BUILD_NAME] if build.BUILD_JOB_NAME else [
@@ -157,19 +165,27 @@ def build_request(params: PutParams, sources: Path, build: BuildMetadata, aws: A
         arguments["PipelineParameters"] = pipeline_parameters(params, sources, build)
         display_name = _format(params.display_name, build) if params.display_name else default_display_name(build)
         if display_name is not None:
+            check_length(display_name, "params.display_name", bounds_of(PutParams, "display_name"))
             if not DISPLAY_NAME.fullmatch(display_name):
                 raise ResourceError(
                     f"params.display_name '{display_name}' is not a valid execution display name.",
-                    "Use 1 to 82 letters, digits and single dashes, starting and ending with a letter or digit.",
+                    "Use letters, digits and dashes, starting and ending with a letter or digit.",
                 )
             arguments["PipelineExecutionDisplayName"] = display_name
         description = _format(params.description, build) if params.description else default_description(build)
         if description is not None:
-            if len(description) > MAX_DESCRIPTION:
-                raise ResourceError(f"params.description is {len(description)} characters; AWS allows 3072.")
+            check_length(description, "params.description", bounds_of(PutParams, "description"))
             arguments["PipelineExecutionDescription"] = description
         selective = params.selective_execution_config()
         if selective is not None:
+            source = selective.get("SourcePipelineExecutionArn")
+            if source is not None and not aws.config.pipeline_arn.owns(parse_execution_arn(source)):
+                raise ResourceError(
+                    f"params.selective_execution.source_execution_arn: {source} is an execution of another "
+                    f"pipeline, not of {aws.config.pipeline}.",
+                    "A selective execution reuses the outputs of an execution of the same pipeline: give the ARN "
+                    "of one of its executions.",
+                )
             arguments["SelectiveExecutionConfig"] = selective
         if params.pipeline_version_id is not None:
             arguments["PipelineVersionId"] = params.pipeline_version_id

@@ -1,0 +1,164 @@
+"""Promises of the README that the code once broke (issue #18), each tested through the built .pyz.
+
+display_name's length, partitions and regions, "did you mean" without internal fields, a selective
+execution's source of another pipeline, ``failed_step`` with ``skip_steps``, and flat YAML as YAML reads it.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import botocore
+import pytest
+
+from sagemaker_pipeline_resource.arns import parse_execution_arn, parse_pipeline_arn
+from tests.conftest import parameters_of
+
+
+def refused_before_any_call(result: Any, emulator: Any, fragment: str) -> None:
+    assert result.returncode == 1, result.stderr
+    assert fragment in result.stderr, result.stderr
+    assert result.stdout == "" and "Traceback" not in result.stderr
+    assert sum(emulator.request_counts().values()) == 0
+
+
+# 1. display_name: letters, digits and dashes, up to 82 characters.
+
+
+def test_display_name_longer_than_82_is_refused_whatever_its_dashes(run, emulator, source):
+    emulator.clear_requests()
+    result = run("out", {"source": source, "params": {"display_name": "a" + "-" * 100 + "b"}})
+    refused_before_any_call(result, emulator, "params.display_name must be up to 82 characters, but it has 102")
+    result = run("out", {"source": source, "params": {"display_name": "x" * 83}})
+    refused_before_any_call(result, emulator, "up to 82 characters")
+
+
+def test_display_name_of_82_with_double_dashes_is_sent(run, emulator, source, sm):
+    name = "a--b" + "c" * 78  # AWS's pattern allows runs of dashes between letters and digits
+    arn = run("out", {"source": source, "params": {"display_name": name}}).json["version"]["execution_arn"]
+    assert sm.describe_pipeline_execution(PipelineExecutionArn=arn)["PipelineExecutionDisplayName"] == name
+
+
+# 2. Any partition, and every region the locked botocore knows.
+
+
+def botocore_regions() -> list[tuple[str, str]]:
+    partitions = json.loads((Path(botocore.__file__).parent / "data" / "partitions.json").read_text())
+    return [
+        (partition["id"], region)
+        for partition in partitions["partitions"]
+        for region in partition["regions"]
+        if not region.endswith("-global")
+    ]
+
+
+def test_every_partition_and_region_of_the_locked_botocore_is_accepted() -> None:
+    regions = botocore_regions()
+    assert ("aws-eusc", "eusc-de-east-1") in regions and len(regions) > 40
+    for partition, region in regions:
+        arn = f"arn:{partition}:sagemaker:{region}:123456789012:pipeline/churn-model"
+        parsed = parse_pipeline_arn(arn)
+        assert (parsed.partition, parsed.region, str(parsed)) == (partition, region, arn)
+        assert parse_execution_arn(arn + "/execution/abc123").pipeline == parsed
+
+
+def test_the_pyz_takes_an_aws_eusc_pipeline(run, emulator, source):
+    """The .pyz's own botocore resolves the region: the first call reaches the (emulated) endpoint."""
+    eusc = "arn:aws-eusc:sagemaker:eusc-de-east-1:123456789012:pipeline/churn-model"
+    emulator.clear_requests()
+    result = run("check", {"source": {**source, "pipeline": eusc}})
+    assert "is not a valid SageMaker pipeline ARN" not in result.stderr
+    assert emulator.request_counts().get("ListPipelineExecutions", 0) >= 1, result.stderr
+
+
+# 5. "Did you mean" names only keys a user can write.
+
+
+def test_did_you_mean_never_suggests_an_internal_field(run, emulator, source):
+    emulator.clear_requests()
+    result = run("check", {"source": {**source, "pipeline_arn": source["pipeline"]}})
+    refused_before_any_call(result, emulator, "unknown key 'pipeline_arn'. Did you mean 'pipeline'?")
+    assert "'pipeline_arn'?" not in result.stderr and "pipeline_arn," not in result.stderr
+
+
+# 6. A selective execution reuses an execution of the same pipeline only.
+
+
+def test_selective_source_of_another_pipeline_is_refused_before_any_call(run, emulator, source):
+    other = emulator.create_pipeline("other-model")
+    foreign = emulator.start_execution(other)
+    emulator.finish(foreign, "Failed", failure_reason="x")
+    emulator.clear_requests()
+    params = {"selective_execution": {"steps": ["Train"], "source_execution_arn": foreign}}
+    result = run("out", {"source": source, "params": params})
+    refused_before_any_call(result, emulator, "is an execution of another pipeline")
+    assert "params.selective_execution.source_execution_arn" in result.stderr
+
+
+# 7. failed_step is shown for a failed execution, with skip_steps too.
+
+
+def test_failed_step_with_skip_steps(run, emulator, pipeline, source, tmp_path):
+    arn = emulator.start_execution(pipeline)
+    emulator.finish(arn, "Failed", failure_reason="Step Train failed")
+    dest = tmp_path / "skipped"
+    payload = {"source": source, "version": {"execution_arn": arn}, "params": {"skip_steps": True}}
+    result = run("in", payload, directory=dest).json
+    meta = {item["name"]: item["value"] for item in result["metadata"]}
+    assert meta["status"] == "Failed" and meta["failed_step"] in ("Preprocess", "Train")
+    assert not (dest / "steps.json").exists()
+
+
+def test_skip_steps_still_saves_the_call_when_nothing_failed(run, emulator, pipeline, source):
+    [arn] = emulator.seed_executions(pipeline, 1)
+    emulator.clear_requests()
+    payload = {"source": source, "version": {"execution_arn": arn}, "params": {"skip_steps": True}}
+    run("in", payload).json
+    assert emulator.request_counts().get("ListPipelineExecutionSteps", 0) == 0
+
+
+# 8. Flat YAML as YAML reads it.
+
+
+def put_file(run, source, tmp_path, text: str) -> Any:
+    sources = tmp_path / "sources"
+    sources.mkdir(exist_ok=True)
+    (sources / "params.yml").write_text(text, encoding="utf-8")
+    return run("out", {"source": source, "params": {"parameters_file": "params.yml"}}, directory=sources)
+
+
+def test_yaml_quoted_values_with_comments(run, emulator, source, tmp_path, sm):
+    lines = ['A: "x"  # comment', "B: 'it''s'   # another", "C: plain value # trailing", 'D: "has # inside"']
+    text = "\n".join([*lines, "E: a#b", "F: ''"]) + "\n"
+    arn = put_file(run, source, tmp_path, text).json["version"]["execution_arn"]
+    values = parameters_of(sm, arn)
+    assert {key: values[key] for key in "ABCDEF"} == {
+        "A": "x",
+        "B": "it's",
+        "C": "plain value",
+        "D": "has # inside",
+        "E": "a#b",
+        "F": "",
+    }
+
+
+@pytest.mark.parametrize("value", ["~", "null", "Null", "NULL", "", "  # nothing but a comment"])
+def test_yaml_null_is_refused_like_json_null(run, emulator, source, tmp_path, value):
+    emulator.clear_requests()
+    result = put_file(run, source, tmp_path, f"Epochs: 3\nA: {value}\n".replace(": \n", ":\n"))
+    refused_before_any_call(result, emulator, "params.parameters.A is null")
+    assert "'' for an empty string" in result.stderr
+
+
+def test_json_null_is_refused_the_same_way(run, emulator, source):
+    emulator.clear_requests()
+    result = run("out", {"source": source, "params": {"parameters": {"A": None}}})
+    refused_before_any_call(result, emulator, "params.parameters.A is null")
+
+
+def test_text_after_a_quoted_value_is_an_error(run, emulator, source, tmp_path):
+    emulator.clear_requests()
+    result = put_file(run, source, tmp_path, 'A: "x" y\n')
+    refused_before_any_call(result, emulator, "unexpected text after the quoted value")
