@@ -120,11 +120,22 @@ class SourceConfig:
 
 @dataclass(frozen=True)
 class GetParams:
-    """``params`` of a ``get`` step: which files to skip."""
+    """``params`` of a ``get`` step: whether to wait for a running execution, and which files to skip.
 
+    ``wait`` defaults to true: a version handed to a get is usually final (check emits finished executions),
+    but put's version is of a running execution, and Concourse never hands that version over again once it
+    has finished; a get that wrote ``Executing`` would be the only one its job ever sees.
+    """
+
+    wait: bool = True
+    poll_interval: float = bounded(30.0, 1.0, 3600)  # put's floor (MIN_POLL_INTERVAL) for the same reason
+    timeout: float | None = bounded(None, 1)
     skip_definition: bool = False
     skip_steps: bool = False
     skip_parameters: bool = False
+
+    def __post_init__(self) -> None:
+        check_bounds(self, "params")
 
     @classmethod
     def from_json(cls, raw: object) -> GetParams:

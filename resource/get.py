@@ -7,19 +7,23 @@ Files (each JSON file UTF-8, datetimes ISO 8601 with their time zone):
 - ``steps.json``: every step of the execution, all pages (``skip_steps`` to skip).
 - ``parameters.json``: the execution's parameters as ``{name: value}`` (``skip_parameters`` to skip).
 - ``execution_arn`` and ``status``: plain text, for ``load_var``.
+
+A running execution is waited for first (``params.wait``, default true, with :func:`waiter.wait`), so that
+a job triggered by a put's version (the only time Concourse hands out a running execution) sees its outcome.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import json
+import sys
 from pathlib import Path
 from typing import Any
 
 from sagemaker_pipeline_resource import jsonio
 from sagemaker_pipeline_resource.arns import PipelineArn
 from sagemaker_pipeline_resource.aws import AWS, translate_errors
-from sagemaker_pipeline_resource.config import GetParams
+from sagemaker_pipeline_resource.config import RUNNING_STATUSES, GetParams
 from sagemaker_pipeline_resource.errors import ResourceError
 from sagemaker_pipeline_resource.version import ExecutionVersion
 
@@ -86,7 +90,7 @@ def metadata(description: dict[str, Any], steps: list[dict[str, Any]] | None, pi
     status = description.get("PipelineExecutionStatus")
     created = description.get("CreationTime")
     modified = description.get("LastModifiedTime")
-    running = status in ("Executing", "Stopping")
+    running = status in RUNNING_STATUSES
     items: dict[str, str | None] = {
         "status": status,
         "display_name": description.get("PipelineExecutionDisplayName"),
@@ -106,6 +110,25 @@ def metadata(description: dict[str, Any], steps: list[dict[str, Any]] | None, pi
     return {key: value for key, value in items.items() if value}
 
 
+def _wait(client: Any, arn: str, params: GetParams) -> dict[str, Any]:
+    """Wait for a running execution with put's waiter; a timeout fails the get rather than write a stale state."""
+    from sagemaker_pipeline_resource.waiter import wait  # noqa: PLC0415 - waiter imports this module (a cycle)
+
+    print(
+        f"get: {arn} is still running: waiting for it to finish (params.wait: false writes its current state).",
+        file=sys.stderr,
+        flush=True,
+    )
+    result = wait(client, arn, params.poll_interval, params.timeout)
+    if result.timed_out:
+        raise ResourceError(
+            f"The execution {arn} was still {result.description.get('PipelineExecutionStatus')} after "
+            f"params.timeout ({params.timeout:g} s).",
+            "Raise params.timeout, or set params.wait: false to get its current state without waiting.",
+        )
+    return result.description
+
+
 def download(aws: AWS, version: ExecutionVersion, destination: Path, params: GetParams) -> dict[str, str]:
     """Write the execution's files into ``destination`` and return the metadata for the UI."""
     config = aws.config
@@ -120,6 +143,8 @@ def download(aws: AWS, version: ExecutionVersion, destination: Path, params: Get
     with translate_errors(f"describing the execution {arn}", config):
         client = aws.sagemaker()
         description = client.describe_pipeline_execution(PipelineExecutionArn=arn)
+        if params.wait and description.get("PipelineExecutionStatus") in RUNNING_STATUSES:
+            description = _wait(client, arn, params)
         jsonio.write(destination / "execution.json", description)
         (destination / "execution_arn").write_text(arn + "\n", encoding="utf-8")
         (destination / "status").write_text(

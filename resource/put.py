@@ -27,7 +27,7 @@ from concoursetools import BuildMetadata
 from sagemaker_pipeline_resource import paramfile
 from sagemaker_pipeline_resource.arns import parse_execution_arn
 from sagemaker_pipeline_resource.aws import AWS, translate_errors
-from sagemaker_pipeline_resource.config import PutParams
+from sagemaker_pipeline_resource.config import RUNNING_STATUSES, PutParams
 from sagemaker_pipeline_resource.errors import ResourceError
 from sagemaker_pipeline_resource.fields import bounds_of, check_length
 from sagemaker_pipeline_resource.get import failing_steps, metadata
@@ -246,6 +246,13 @@ def publish(
             description, steps = result.description, result.steps
         else:
             description, steps = client.describe_pipeline_execution(PipelineExecutionArn=arn), None
+            if description.get("PipelineExecutionStatus") in RUNNING_STATUSES:
+                print(
+                    "put: not waiting here; the get that Concourse runs after this put waits for the execution "
+                    "to finish (get params wait: true by default). To skip that wait, set "
+                    "`get_params: {wait: false}` (writes its current state) or `no_get: true` on this step.",
+                    file=sys.stderr,
+                )
         status = str(description.get("PipelineExecutionStatus"))
         if params.wait and result.timed_out:
             if params.stop_on_timeout:

@@ -10,7 +10,7 @@ def test_put_starts_an_execution_with_parameters(run, emulator, pipeline, source
     result = run("out", {"source": source, "params": params})
     arn = result.json["version"]["execution_arn"]
     assert arn.startswith(pipeline + "/execution/")
-    got = run("in", {"source": source, "version": {"execution_arn": arn}})
+    got = run("in", {"source": source, "version": {"execution_arn": arn}, "params": {"wait": False}})
     assert got.returncode == 0
     parameters = json.loads((run.tmp_path / "in" / "parameters.json").read_text(encoding="utf-8"))
     assert parameters["Epochs"] == "5" and parameters["Dropout"] == "0.2" and parameters["Verbose"] == "true"

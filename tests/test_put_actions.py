@@ -73,7 +73,7 @@ def test_stop_by_arn_and_wait_for_stopped(run, emulator, pipeline, source, sm):
 def test_stop_from_a_get_directory(run, emulator, pipeline, source, tmp_path, sm):
     arn = emulator.start_execution(pipeline)
     got = tmp_path / "sources" / "training"
-    run("in", {"source": source, "version": {"execution_arn": arn}}, directory=got).json
+    run("in", {"source": source, "version": {"execution_arn": arn}, "params": {"wait": False}}, directory=got).json
     result = run(
         "out",
         {"source": source, "params": {"action": "stop", "execution_arn_file": "training"}},
