@@ -37,7 +37,7 @@ def test_statuses_and_fail_on_accept_completed_with_failures(run, emulator, pipe
     result = run("check", {"source": {**source, "statuses": ["CompletedWithFailures"]}})
     assert [v["execution_arn"] for v in result.json] == [arns[0]]
     emulator.set_lifecycle(finish_after_polls=1, final_status="CompletedWithFailures", failing_step="Train")
-    put = run("out", {"source": source, "params": {"wait": True, "poll_interval": 0.1, "fail_on": ["Failed"]}})
+    put = run("out", {"source": source, "params": {"wait": True, "poll_interval": 1, "fail_on": ["Failed"]}})
     assert put.json["version"]["execution_arn"].startswith(pipeline)
     metadata = {item["name"]: item["value"] for item in put.json["metadata"]}
     assert metadata["status"] == "CompletedWithFailures" and metadata["failed_step"] == "Train"
@@ -45,6 +45,6 @@ def test_statuses_and_fail_on_accept_completed_with_failures(run, emulator, pipe
 
 def test_a_wait_that_ends_completed_with_failures_fails_the_build_by_default(run, emulator, pipeline, source):
     emulator.set_lifecycle(finish_after_polls=1, final_status="CompletedWithFailures", failing_step="Train")
-    result = run("out", {"source": source, "params": {"wait": True, "poll_interval": 0.1}})
+    result = run("out", {"source": source, "params": {"wait": True, "poll_interval": 1}})
     assert result.returncode == 1
     assert "ended CompletedWithFailures" in result.stderr and "Train" in result.stderr
