@@ -46,22 +46,25 @@ from typing import Any
 KEPT_OPERATIONS: dict[str, frozenset[str]] = {
     "sagemaker": frozenset(
         {
-            "describe_pipeline",  # doctor
+            "create_pipeline",  # out (definition_file)
+            "describe_pipeline",  # doctor, out (definition_file)
             "describe_pipeline_definition_for_execution",  # in
             "describe_pipeline_execution",  # in, out (wait)
             "list_pipeline_execution_steps",  # in, out (wait)
             "list_pipeline_executions",  # check, doctor
+            "list_pipeline_versions",  # out (definition_file)
             "list_pipeline_parameters_for_execution",  # in
             "retry_pipeline_execution",  # out
             "start_pipeline_execution",  # out
             "stop_pipeline_execution",  # out
+            "update_pipeline",  # out (definition_file)
         }
     ),
     "sts": frozenset(
         {
             "assume_role",  # source.role_arn; profiles with role_arn in the credential chain
             "assume_role_with_web_identity",  # credential chain: AWS_WEB_IDENTITY_TOKEN_FILE (EKS IRSA)
-            "get_caller_identity",  # doctor
+            "get_caller_identity",  # doctor, out (definition_file: the account a pipeline is created in)
         }
     ),
 }

@@ -21,6 +21,9 @@ FINAL_STATUSES = tuple(status for status in EXECUTION_STATUSES if status not in 
 DEFAULT_STATUSES = ("Succeeded", "Failed", "Stopped", "CompletedWithFailures")
 DEFAULT_FAIL_ON = ("Failed", "Stopped", "CompletedWithFailures")
 RETRY_MODES = ("standard", "adaptive")
+# CreatePipeline/UpdatePipeline's RoleArn and PipelineDisplayName patterns (botocore's SageMaker model).
+PIPELINE_ROLE_ARN = re.compile(r"arn:aws[a-z\-]*:iam::\d{12}:role/?[a-zA-Z_0-9+=,.@\-_/]+")
+PIPELINE_DISPLAY_NAME = re.compile(r"[a-zA-Z0-9](-*[a-zA-Z0-9]){0,255}")
 
 
 def check_statuses(
@@ -167,6 +170,11 @@ class PutParams:
     selective_execution: dict[str, object] | None = None
     pipeline_version_id: int | None = bounded(None, 1)
     client_request_token: str | None = sized(32, 128, hint="Leave it out to derive one from the Concourse build.")
+    # start: deploy this definition first (create or update the pipeline), then run exactly that version
+    definition_file: str | None = None
+    pipeline_role_arn: str | None = None
+    pipeline_description: str | None = sized(0, 3072)
+    pipeline_display_name: str | None = sized(1, 256)
     # stop / retry: the execution to act on
     execution_arn: str | None = None
     execution_arn_file: str | None = None
@@ -213,6 +221,43 @@ class PutParams:
         if self.action == "stop" and self.parallelism is not None:
             raise ResourceError("params.parallelism does not apply to action 'stop'.")
         self.selective_execution_config()  # validates
+        self._check_deploy()
+
+    def _check_deploy(self) -> None:
+        """The deploy params go together, and only with a start (the file itself is read by :mod:`deploy`)."""
+        deploy_only = ("pipeline_role_arn", "pipeline_description", "pipeline_display_name")
+        if self.definition_file is None:
+            for key in deploy_only:
+                if getattr(self, key) is not None:
+                    raise ResourceError(
+                        f"params.{key} only applies with params.definition_file, which is not set.",
+                        "Set definition_file to the pipeline definition (JSON) to deploy before the start.",
+                    )
+            return
+        if self.action != "start":
+            raise ResourceError(f"params.definition_file only applies to action 'start', not '{self.action}'.")
+        if self.pipeline_version_id is not None:
+            raise ResourceError(
+                "params.pipeline_version_id and params.definition_file are both set: give one.",
+                "With definition_file the execution runs the version that the deploy created or found.",
+            )
+        if self.pipeline_role_arn is None:
+            raise ResourceError(
+                "params.definition_file needs params.pipeline_role_arn: the IAM role the pipeline's steps run as.",
+                "Use the form arn:aws:iam::ACCOUNT_ID:role/ROLE_NAME (it is not source.role_arn, which is "
+                "assumed to call AWS).",
+            )
+        if not PIPELINE_ROLE_ARN.fullmatch(self.pipeline_role_arn):
+            raise ResourceError(
+                f"params.pipeline_role_arn is not an IAM role ARN: '{self.pipeline_role_arn}'.",
+                "Use the form arn:aws:iam::ACCOUNT_ID:role/ROLE_NAME (a role, not a user, policy or role name).",
+            )
+        name = self.pipeline_display_name
+        if name is not None and not PIPELINE_DISPLAY_NAME.fullmatch(name):
+            raise ResourceError(
+                f"params.pipeline_display_name '{name}' is not a valid pipeline display name.",
+                "Use 1 to 256 letters, digits and single dashes, starting and ending with a letter or digit.",
+            )
 
     def selective_execution_config(self) -> dict[str, object] | None:
         """``selective_execution`` as the API's SelectiveExecutionConfig, validated."""

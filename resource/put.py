@@ -12,6 +12,7 @@ Every param is validated, and the execution to act on is resolved, before the fi
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import hashlib
 import json
 import re
@@ -28,6 +29,7 @@ from sagemaker_pipeline_resource import paramfile
 from sagemaker_pipeline_resource.arns import parse_execution_arn
 from sagemaker_pipeline_resource.aws import AWS, translate_errors
 from sagemaker_pipeline_resource.config import RUNNING_STATUSES, PutParams
+from sagemaker_pipeline_resource.deploy import deploy, load_definition
 from sagemaker_pipeline_resource.errors import ResourceError
 from sagemaker_pipeline_resource.fields import bounds_of, check_length
 from sagemaker_pipeline_resource.get import failing_steps, metadata
@@ -233,7 +235,12 @@ def publish(
     aws: AWS, params: PutParams, sources: Path, build: BuildMetadata
 ) -> tuple[ExecutionVersion, dict[str, str]]:
     request = build_request(params, sources, build, aws)
+    definition = load_definition(params, sources)  # checked before any AWS call, like the request
     config = aws.config
+    deployment = None
+    if definition is not None:
+        deployment = deploy(aws, params, definition, functools.partial(request_token, build))
+        request.arguments["PipelineVersionId"] = deployment.version_id
     target = request.arguments.get("PipelineExecutionArn", str(config.pipeline_arn))
     with translate_errors(f"the put action '{request.action}' on {target}", config):
         client = aws.sagemaker()
@@ -273,4 +280,5 @@ def publish(
         )
     items = metadata(description, steps, config.pipeline_arn)
     items["action"] = request.action
+    items.update(deployment.metadata() if deployment else {})
     return ExecutionVersion(arn), items

@@ -43,6 +43,9 @@ NEEDS: dict[str, dict[str, object]] = {
     "poll_interval": {"wait": True},
     "timeout": {"wait": True},
     "outage_budget": {"wait": True},
+    # deploy params go with a definition file and the pipeline's role
+    "pipeline_description": {"definition_file": "p.json", "pipeline_role_arn": "arn:aws:iam::123456789012:role/p"},
+    "pipeline_display_name": {"definition_file": "p.json", "pipeline_role_arn": "arn:aws:iam::123456789012:role/p"},
 }
 BOUND_MARK = re.compile(r"\b(Range|Length): ")
 
