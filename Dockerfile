@@ -16,10 +16,11 @@
 # BASE_IMAGE needs python3 (3.10 or newer) on PATH and a coreutils `env` that knows -S (the zipapp's
 # shebang is `/usr/bin/env -S python3 -IS`). All stages use the same base, so the interpreter that
 # installs the dependencies is the one that runs them.
-# Releases pin the base by digest as well as by version, for example
-#   --build-arg BASE_IMAGE=python:3.12.10-slim-bookworm@sha256:<digest of that tag>
-# (`docker buildx imagetools inspect python:3.12.10-slim-bookworm` prints it). Machines that cannot pull
-# from a registry build a stand-in from Debian packages: build/docker/make-base-image.sh.
+# The release workflow pins the base by digest: it resolves this default tag once (`docker buildx
+# imagetools inspect`) and builds with --build-arg BASE_IMAGE=python:3.12.10-slim-bookworm@sha256:<digest>.
+# Machines that cannot pull from a registry build a stand-in from Debian packages
+# (build/docker/make-base-image.sh); an image built on it (`make image`, `make dist`) is for local tests only:
+# the stand-in carries the build machine's CA bundle and names it in ENV PIP_CERT.
 ARG BASE_IMAGE=python:3.12.10-slim-bookworm
 
 FROM ${BASE_IMAGE} AS builder

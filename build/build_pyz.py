@@ -10,8 +10,12 @@ Steps:
    is not called ``resource`` inside the zipapp because that would shadow the standard library's module).
 3. Prune what the resource never uses (see ``prune.py``): botocore's models trimmed to the operations the
    resource calls, boto3 and s3transfer, caches: a 0.9 MB zipapp (17.7 MB with nothing pruned).
-4. ``shiv --site-packages STAGING --reproducible``: same inputs, same bytes (timestamps come from
-   SOURCE_DATE_EPOCH, a fixed value unless the caller sets one).
+4. Normalise the staging tree's permission bits (0644 for files, 0755 for directories and executables):
+   a zip records each file's mode, and the modes of a checkout and of pip's output follow the umask.
+5. ``shiv --site-packages STAGING --reproducible``: same inputs, same bytes (timestamps come from
+   SOURCE_DATE_EPOCH, a fixed value unless the caller sets one; modes are normalised by step 4). So the
+   bytes depend on the lock file, the code and SOURCE_DATE_EPOCH only, not on the umask of the checkout or of
+   the build (tests/test_packaging.py builds from two copies under umasks 022 and 002).
 
 Start-up flags (the shebang): ``-I`` (isolated: no PYTHON* variables, no user site-packages, no script
 directory on sys.path) and ``-S`` (no ``site``: the system's site-packages and its ``.pth`` hooks stay out,
@@ -64,6 +68,15 @@ def copy_package(staging: Path) -> None:
     )
 
 
+def normalise_modes(staging: Path) -> None:
+    """0644 for files, 0755 for directories and for files with any execute bit: modes that no umask changes."""
+    for path in [staging, *staging.rglob("*")]:
+        if path.is_symlink():
+            continue
+        executable = path.is_dir() or path.stat().st_mode & 0o111
+        path.chmod(0o755 if executable else 0o644)
+
+
 def run_shiv(staging: Path, output: Path, shebang: str) -> None:
     """Zip the staging tree with shiv; the entry point dispatches on argv[0]."""
     env = dict(os.environ)
@@ -91,6 +104,7 @@ def build(output: Path, requirements: Path, shebang: str) -> Path:
         install_requirements(staging, requirements)
         copy_package(staging)
         prune(staging)
+        normalise_modes(staging)
         run_shiv(staging, output, shebang)
     output.chmod(0o755)
     return output

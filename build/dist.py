@@ -21,6 +21,10 @@ read here without importing the package. Artifacts, in ``--out`` (default dist/)
   - otherwise ``sagemaker-pipeline-resource-VERSION-image.tar``, which is what ``docker save`` writes: a
     docker-archive (``docker load -i FILE``). Engines from Docker 25 on also put an OCI image layout in
     that same tar; the script says which one it got.
+  The archive is for trying the image locally: it is not what a release pushes. Without ``--base`` it
+  is built on the local stand-in base (build/docker/make-base-image.sh), which carries this machine's CA
+  bundle and names it in ``ENV PIP_CERT``; the release workflow builds on the Dockerfile's default base,
+  pinned by digest, and pushes from there.
 - ``SHA256SUMS``: one line per artifact above, in ``sha256sum -c`` format (``cd DIR && sha256sum -c
   SHA256SUMS``). It lists this run's artifacts only.
 
@@ -72,6 +76,36 @@ def package_version(path: Path = VERSION_FILE) -> str:
 def is_prerelease(version: str) -> bool:
     match = VERSION_RE.fullmatch(version)
     return bool(match and match.group("pre"))
+
+
+def _release_key(version: str) -> tuple[int, ...]:
+    match = VERSION_RE.fullmatch(version)
+    assert match is not None  # noqa: S101 - callers pass versions that match
+    return tuple(int(part) for part in match.group("release").split("."))
+
+
+def is_latest(version: str, tags: list[str]) -> bool:
+    """Whether ``version`` is to be tagged ``latest``: a final release no older than every final release tagged.
+
+    Semver order, not tagging order: 1.4.1 released after 2.0.0 (a patch on the older line) leaves ``latest``
+    on 2.0.0. ``tags`` are git tags (``v1.2.3``); others and pre-releases are ignored.
+    """
+    if VERSION_RE.fullmatch(version) is None or is_prerelease(version):
+        return False
+    finals = [
+        tag[1:] for tag in tags if VERSION_RE.fullmatch(tag[1:]) and tag[:1] == "v" and not is_prerelease(tag[1:])
+    ]
+    return all(_release_key(other) <= _release_key(version) for other in finals)
+
+
+def git_tags(root: Path = ROOT) -> list[str]:
+    """The repository's ``v*`` tags (the release workflow checks out with fetch-depth 0, so it has them all)."""
+    result = subprocess.run(
+        ["git", "tag", "--list", "v*"], cwd=root, capture_output=True, text=True, check=False, timeout=60
+    )
+    if result.returncode != 0:
+        raise DistError(f"cannot list the git tags: {result.stderr.strip()}")
+    return result.stdout.split()
 
 
 def changelog_versions(text: str) -> dict[str, str | None]:
@@ -263,6 +297,8 @@ def build(out: Path, *, image: bool, base: str | None) -> list[Path]:
         build_image(tag, version, base)
         path, kind = save_image(tag, out, version)
         log(f"{path.name}: {tag}, {kind}")
+        built_on = base or "the stand-in base, which names this machine's CA bundle in PIP_CERT"
+        log(f"{path.name} is for local tests: built on {built_on}, not on the release's base")
         artifacts.append(path)
     sums = write_sums(out, artifacts)
     for path in [*artifacts, sums]:
@@ -284,7 +320,7 @@ def main(argv: list[str] | None = None) -> int:
         "--check-tag",
         metavar="TAG",
         help="check that TAG may be released (v + package version, dated CHANGELOG section), print "
-        "version=... and prerelease=... lines for $GITHUB_OUTPUT, build nothing",
+        "version=..., prerelease=... and latest=... lines for $GITHUB_OUTPUT, build nothing",
     )
     mode.add_argument("--notes", action="store_true", help="print this version's CHANGELOG section, build nothing")
     mode.add_argument("--print-version", action="store_true", help="print the package version, build nothing")
@@ -306,6 +342,7 @@ def main(argv: list[str] | None = None) -> int:
                 return 1
             print(f"version={version}")
             print(f"prerelease={'true' if is_prerelease(version) else 'false'}")
+            print(f"latest={'true' if is_latest(version, git_tags()) else 'false'}")
             return 0
         build(args.out.resolve(), image=not args.no_image, base=args.base)
     except (DistError, subprocess.CalledProcessError, subprocess.TimeoutExpired, OSError) as error:

@@ -18,6 +18,7 @@ import importlib.util
 import json
 import os
 import re
+import shutil
 import subprocess
 import sys
 import zipfile
@@ -305,16 +306,31 @@ def test_the_zipapp_unpacks_once_and_runs_under_a_step_name(pyz, tmp_path):
     assert (tmp_path / "shiv" / f"{pyz.name}_{build_id}" / "site-packages" / "botocore").is_dir()
 
 
+def checkout(destination: Path, umask: int) -> Path:
+    """The build's inputs (build/, resource/) with the permission bits a checkout under ``umask`` gives them."""
+    for part in ("build", "resource"):
+        shutil.copytree(ROOT / part, destination / part, ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
+    for path in destination.rglob("*"):
+        executable = path.is_dir() or path.stat().st_mode & 0o111
+        path.chmod((0o777 if executable else 0o666) & ~umask)
+    return destination
+
+
 @pytest.mark.slow
-def test_two_builds_give_the_same_bytes(tmp_path):
+def test_two_builds_give_the_same_bytes_whatever_the_umask(tmp_path):
+    """Two checkouts, one made and built under umask 022 (files 0644), one under 002 (files 0664, as on
+    systems with a group per user): the same bytes. A zip records each file's mode."""
     outputs = []
-    for name in ("one.pyz", "two.pyz"):
-        output = tmp_path / name
+    for umask in (0o022, 0o002):
+        tree = checkout(tmp_path / f"checkout-{umask:03o}", umask)
+        assert (tree / "resource" / "cli.py").stat().st_mode & 0o777 == 0o666 & ~umask
+        output = tmp_path / f"umask-{umask:03o}.pyz"
         subprocess.run(
-            [sys.executable, str(ROOT / "build" / "build_pyz.py"), "--output", str(output)],
+            [sys.executable, str(tree / "build" / "build_pyz.py"), "--output", str(output)],
             check=True,
             capture_output=True,
             timeout=600,
+            umask=umask,
         )
         outputs.append(output.read_bytes())
     assert outputs[0] == outputs[1]

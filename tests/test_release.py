@@ -233,15 +233,20 @@ def test_release_workflow() -> None:
     assert push["uses"].startswith("docker/build-push-action@")
     assert push["with"]["platforms"] == "linux/amd64,linux/arm64"
     assert push["with"]["push"] is True
-    # BASE_IMAGE is the Dockerfile's default; VERSION and REVISION become the OCI labels.
+    # BASE_IMAGE is the Dockerfile's default pinned by digest, the same for the smoke test and the push;
+    # VERSION and REVISION become the OCI labels.
     build_args = push["with"]["build-args"]
-    assert "BASE_IMAGE" not in build_args
+    for step in (push, image_steps["Smoke-test the image on both platforms"]):
+        assert "BASE_IMAGE=${{ steps.base.outputs.image }}" in step["with"]["build-args"].splitlines()
     assert "VERSION=${{ env.VERSION }}" in build_args
     assert "REVISION=${{ github.sha }}" in build_args
     assert push["with"]["tags"] == "${{ steps.tags.outputs.tags }}"
     tags_script = image_steps["Tags"]["run"]
     assert 'echo "${IMAGE}:${VERSION}"' in tags_script
-    assert 'if [ "$PRERELEASE" = false ]; then echo "${IMAGE}:latest"; fi' in tags_script
+    assert 'if [ "$LATEST" = true ]; then echo "${IMAGE}:latest"; fi' in tags_script
+    assert image_steps["Tags"]["env"]["LATEST"] == "${{ needs.verify.outputs.latest }}"
+    assert jobs["verify"]["outputs"]["latest"] == "${{ steps.check.outputs.latest }}"
+    assert jobs["verify"]["steps"][0]["with"]["fetch-depth"] == 0  # every tag, for is_latest
     assert 'echo "image=ghcr.io/${GITHUB_REPOSITORY,,}"' in verify
 
     publish = "\n".join(run_scripts({"jobs": {"r": jobs["github-release"]}}))
@@ -290,9 +295,11 @@ def test_release_gate_step_passes_the_right_tag(shell: list[str], tmp_path: Path
     )
     assert code == 0
     prerelease = "true" if dist.is_prerelease(VERSION) else "false"
+    latest = "true" if dist.is_latest(VERSION, dist.git_tags()) else "false"
     assert output.splitlines() == [
         f"version={VERSION}",
         f"prerelease={prerelease}",
+        f"latest={latest}",
         "image=ghcr.io/some-org/sagemaker-res",
     ]
 
@@ -308,13 +315,40 @@ def test_release_gate_step_stops_a_wrong_tag(tag: str, shell: list[str], tmp_pat
     assert "version=" not in output
 
 
+def fake_docker(tmp_path: Path, prints: str) -> dict[str, str]:
+    """PATH with a ``docker`` that logs its arguments and prints ``prints``."""
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    docker = bin_dir / "docker"
+    docker.write_text(f'#!/bin/sh\necho "$@" >> {tmp_path}/docker-args\nprintf "%s\\n" "{prints}"\n', encoding="utf-8")
+    docker.chmod(0o755)
+    return {"PATH": f"{bin_dir}:{os.environ['PATH']}"}
+
+
+def test_base_image_step_pins_the_dockerfiles_default_by_digest(tmp_path: Path) -> None:
+    step = release_step("image", "Base image digest")
+    digest = "sha256:" + "ab" * 32
+    default = re.search(r"^ARG BASE_IMAGE=(\S+)$", (ROOT / "Dockerfile").read_text(encoding="utf-8"), re.MULTILINE)
+    assert default
+    code, output = run_step(step, SHELLS[1], fake_docker(tmp_path, digest), tmp_path)
+    assert code == 0
+    assert output.splitlines() == [f"image={default.group(1)}@{digest}"]
+    assert (tmp_path / "docker-args").read_text().split()[:4] == ["buildx", "imagetools", "inspect", default.group(1)]
+
+
+def test_base_image_step_fails_without_a_digest(tmp_path: Path) -> None:
+    step = release_step("image", "Base image digest")
+    code, output = run_step(step, SHELLS[1], fake_docker(tmp_path, "ERROR: not found"), tmp_path)
+    assert code != 0 and output == ""
+
+
 @pytest.mark.parametrize(
-    "prerelease,expected",
-    [("false", ["ghcr.io/o/r:1.2.0", "ghcr.io/o/r:latest"]), ("true", ["ghcr.io/o/r:1.2.0"])],
+    "latest,expected",
+    [("true", ["ghcr.io/o/r:1.2.0", "ghcr.io/o/r:latest"]), ("false", ["ghcr.io/o/r:1.2.0"])],
 )
-def test_image_tags_step(prerelease: str, expected: list[str], tmp_path: Path) -> None:
+def test_image_tags_step(latest: str, expected: list[str], tmp_path: Path) -> None:
     step = release_step("image", "Tags")
-    env = {"IMAGE": "ghcr.io/o/r", "VERSION": "1.2.0", "PRERELEASE": prerelease}
+    env = {"IMAGE": "ghcr.io/o/r", "VERSION": "1.2.0", "LATEST": latest}
     code, output = run_step(step, SHELLS[1], env, tmp_path)
     assert code == 0
     assert output.splitlines() == ["tags<<EOF", *expected, "EOF"]
@@ -399,6 +433,36 @@ def test_check_tag_wants_a_dated_section_with_something_in_it() -> None:
     assert any("is empty" in text for text in dist.check_tag("v1.2.0", "1.2.0", empty))
 
 
+@pytest.mark.parametrize(
+    ("version", "tags", "latest"),
+    [
+        ("1.0.0", [], True),  # the first release
+        ("2.0.0", ["v1.0.0", "v1.4.0"], True),
+        ("1.4.1", ["v1.4.0", "v2.0.0"], False),  # a patch on an older line, tagged after 2.0.0
+        ("1.10.0", ["v1.9.0", "v1.2.0"], True),  # numbers, not text: 10 > 9
+        ("1.9.1", ["v1.10.0"], False),
+        ("1.4.0", ["v1.4.0", "v1.3.9"], True),  # its own tag is among them
+        ("2.0.0", ["v3.0.0rc1", "v1.0.0", "latest", "v9"], True),  # pre-releases and other tags do not count
+        ("3.0.0rc1", ["v2.0.0"], False),  # a pre-release never moves latest
+    ],
+)
+def test_latest_moves_only_to_the_newest_version(version: str, tags: list[str], latest: bool) -> None:
+    assert dist.is_latest(version, tags) is latest
+
+
+def test_the_gate_reads_the_repository_tags(tmp_path: Path) -> None:
+    repo = tmp_path / "repo"
+    repo.mkdir()
+    git = ["git", "-c", "user.name=t", "-c", "user.email=t@example.com", "-C", str(repo)]
+    subprocess.run([*git, "init", "-q"], check=True)
+    subprocess.run([*git, "commit", "-q", "--allow-empty", "-m", "x"], check=True)
+    for tag in ("v1.4.0", "v2.0.0", "v1.4.1"):
+        subprocess.run([*git, "tag", tag], check=True)
+    assert sorted(dist.git_tags(repo)) == ["v1.4.0", "v1.4.1", "v2.0.0"]
+    assert not dist.is_latest("1.4.1", dist.git_tags(repo))
+    assert dist.is_latest("2.0.1", dist.git_tags(repo))
+
+
 def test_prerelease() -> None:
     assert dist.check_tag("v1.3.0rc1", "1.3.0rc1", CHANGELOG_OK.replace("1.2.0", "1.3.0rc1")) == []
     assert dist.is_prerelease("1.3.0rc1") and dist.is_prerelease("2.0.0a1") and dist.is_prerelease("2.0.0b3")
@@ -429,7 +493,8 @@ def test_the_current_version_may_be_released() -> None:
     result = run_dist("--check-tag", f"v{VERSION}")
     assert result.returncode == 0, result.stderr
     prerelease = "true" if dist.is_prerelease(VERSION) else "false"
-    assert result.stdout.splitlines() == [f"version={VERSION}", f"prerelease={prerelease}"]
+    latest = "true" if dist.is_latest(VERSION, dist.git_tags()) else "false"
+    assert result.stdout.splitlines() == [f"version={VERSION}", f"prerelease={prerelease}", f"latest={latest}"]
 
     wrong = run_dist("--check-tag", "v0.0.0-not-this")
     assert wrong.returncode == 1
