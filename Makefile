@@ -14,7 +14,7 @@ NODE_MODULES := node_modules/.installed
 
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: all venv pyz test unit lint demo image image-test bench dist lock clean help
+.PHONY: all venv pyz test unit lint demo image image-test bench dist lock clean help mutation
 
 all: lint test
 
@@ -26,6 +26,7 @@ help:
 	@echo "make image       build the container image ($(IMAGE))"
 	@echo "make image-test  run the container tests only"
 	@echo "make bench       run the benchmark and print its table"
+	@echo "make mutation    mutation testing (mutmut), per-module scores (MUTATION_ARGS='history --max-children 2')"
 	@echo "make dist        release artifacts in dist/: versioned .pyz, SHA256SUMS, image (DIST_ARGS=--no-image: no image)"
 	@echo "make lock        re-compile the hash-locked requirements in build/"
 
@@ -79,6 +80,11 @@ image-test: venv $(PYZ)
 bench: venv $(PYZ)
 	$(PY) -m tests.bench --pyz $(PYZ)
 
+# Mutation testing: each module mutated alone against its in-process tests (build/mutation.py explains why).
+MUTATION_ARGS ?=
+mutation: venv
+	$(PY) build/mutation.py $(MUTATION_ARGS)
+
 dist: venv
 	$(PY) build/dist.py $(DIST_ARGS)
 
@@ -89,4 +95,4 @@ lock:
 	    build/$$f.in -o build/$$f.txt; done
 
 clean:
-	rm -rf dist node_modules .pytest_cache .mypy_cache .ruff_cache
+	rm -rf dist node_modules .mutation .pytest_cache .mypy_cache .ruff_cache

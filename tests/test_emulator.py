@@ -271,6 +271,7 @@ def test_api_started_execution_stays_executing_until_finished(emulator: Emulator
 def test_finish_after_polls_counts_describe_and_list(emulator: EmulatorClient, sm: Any) -> None:
     emulator.create_pipeline("p")
     emulator.set_lifecycle(finish_after_polls=2)
+    emulator.set_strictness(list_is_poll=True)
     arn = start(sm, "p")
     assert status(sm, arn) == "Executing"
     assert sm.list_pipeline_executions(PipelineName="p")["PipelineExecutionSummaries"][0][

@@ -112,6 +112,11 @@ class EmulatorApp:
             return _respond(start_response, status, json.dumps(document).encode(), "application/json")
         request = parse_request(environ, body)
         self.requests.record(request.operation)
+        refused = self.faults.credentials.error_for(
+            request.access_key, request.operation, request.service, request.json_protocol
+        )
+        if refused is not None:
+            return _error(start_response, refused, request)
         fault = self.faults.take(request.operation)
         if fault is not None:
             if fault.latency_seconds:

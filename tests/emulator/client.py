@@ -38,7 +38,11 @@ class EmulatorClient:
         self.url = url.rstrip("/")
 
     def _call(self, action: str, payload: dict[str, Any] | None = None) -> dict[str, Any]:
-        data = json.dumps({k: v for k, v in (payload or {}).items() if v is not None}).encode()
+        return self._call_raw(action, {k: v for k, v in (payload or {}).items() if v is not None})
+
+    def _call_raw(self, action: str, payload: dict[str, Any]) -> dict[str, Any]:
+        """As :meth:`_call`, but None values are sent (as JSON null) rather than dropped."""
+        data = json.dumps(payload).encode()
         request = urllib.request.Request(
             f"{self.url}/_emulator/{action}", data=data, headers={"Content-Type": "application/json"}, method="POST"
         )
@@ -126,10 +130,28 @@ class EmulatorClient:
         *,
         failure_reason: str | None = None,
         at: datetime | None = None,
+        failing_step: str | None = None,
     ) -> None:
-        """Set an execution's status now (LastModifiedTime = ``at`` or now); cancels any pending plan."""
-        payload = {"arn": execution_arn, "status": status, "failure_reason": failure_reason, "at": _epoch(at)}
+        """Set an execution's status now (LastModifiedTime = ``at`` or now); cancels any pending plan.
+
+        ``failing_step`` (for "Failed"): the step that failed; by default the one running at the time.
+        """
+        payload = {
+            "arn": execution_arn,
+            "status": status,
+            "failure_reason": failure_reason,
+            "at": _epoch(at),
+            "failing_step": failing_step,
+        }
         self._call("finish", payload)
+
+    def set_strictness(self, **switches: Any) -> None:
+        """Turn strictness switches on or off (tests/emulator/strict.py); unnamed ones go back to defaults.
+
+        ``list_is_poll``, ``not_found_reads``, ``not_found_seconds``, ``token_mismatch`` ("reject" | "first"),
+        ``token_ttl_seconds``, ``start_delay_seconds``, ``step_entries`` ("per_step" | "per_attempt").
+        """
+        self._call_raw("set_strictness", switches)
 
     def set_lifecycle(
         self,
@@ -200,7 +222,18 @@ class EmulatorClient:
         }
         self._call("inject_fault", payload)
 
+    def credential_fault(self, access_key: str, kind: str, *, operation: str | None = None) -> None:
+        """From now on (until ``clear_faults``/``reset``), requests signed with ``access_key`` fail.
+
+        ``kind``: "access_denied" (only ``operation`` if given: AccessDeniedException, STS AccessDenied),
+        "expired_token" (ExpiredTokenException / ExpiredToken), "invalid_client_token_id"
+        (UnrecognizedClientException / InvalidClientTokenId), "signature_mismatch" (InvalidSignatureException /
+        SignatureDoesNotMatch). The first code is what JSON services such as SageMaker answer, the second STS's.
+        """
+        self._call("credential_fault", {"access_key": access_key, "kind": kind, "operation": operation})
+
     def clear_faults(self) -> None:
+        """Drop pending faults and credential faults."""
         self._call("clear_faults")
 
     def request_counts(self) -> dict[str, int]:

@@ -27,6 +27,7 @@ from tests.emulator.model import (
 )
 from tests.emulator.steps import render_steps
 from tests.emulator.store import Store
+from tests.emulator.strict import Strictness
 
 PREFIX = "/_emulator/"
 
@@ -162,7 +163,25 @@ def _finish(api: ControlApi, payload: dict[str, Any]) -> dict[str, Any]:
         _status(str(payload.get("status") or "Succeeded")),
         at_ms=at if at is not None else max(now_ms(), execution.created_ms),
         failure_reason=payload.get("failure_reason"),
+        failing_step=_step_name(execution, payload.get("failing_step")),
     )
+    return {}
+
+
+def _step_name(execution: Execution, name: Any) -> str | None:
+    """A failing step named by a test must exist: a typo would silently fail another step."""
+    if name is None:
+        return None
+    names = [s.name for s in execution.version.steps]
+    if name not in names:
+        raise validation_error(f"Unknown step {name!r}; the execution's steps are {names}.")
+    return str(name)
+
+
+@_action("set_strictness")
+def _set_strictness(api: ControlApi, payload: dict[str, Any]) -> dict[str, Any]:
+    """Replace the strictness switches (those not given go back to their defaults); see strict.py."""
+    api.store.strict = Strictness.from_payload(payload)
     return {}
 
 
@@ -203,7 +222,7 @@ def _describe(api: ControlApi, payload: dict[str, Any]) -> dict[str, Any]:
         "display_name": execution.display_name,
         "description": execution.description,
         "creation_time": seconds(execution.created_ms),
-        "start_time": seconds(execution.created_ms),
+        "start_time": seconds(execution.start_ms),
         "last_modified_time": seconds(execution.modified_ms),
         "polls": execution.polls,
         "attempts": execution.attempts,
@@ -229,6 +248,12 @@ def _inject_fault(api: ControlApi, payload: dict[str, Any]) -> dict[str, Any]:
         latency_seconds=float(payload.get("latency_seconds", 0.0)),
         status_code=int(payload.get("status_code", 503)),
     )
+    return {}
+
+
+@_action("credential_fault")
+def _credential_fault(api: ControlApi, payload: dict[str, Any]) -> dict[str, Any]:
+    api.faults.credentials.add(str(payload["access_key"]), str(payload["kind"]), payload.get("operation"))
     return {}
 
 

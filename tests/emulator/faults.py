@@ -32,11 +32,12 @@ class Fault:
 
 
 class Faults:
-    """Pending faults, consumed one matching request at a time."""
+    """Pending faults, consumed one matching request at a time (and the credential faults, per access key)."""
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._pending: list[Fault] = []
+        self.credentials = CredentialFaults()
 
     def add(
         self,
@@ -61,6 +62,7 @@ class Faults:
     def clear(self) -> None:
         with self._lock:
             self._pending.clear()
+        self.credentials.clear()
 
     def take(self, operation: str) -> Fault | None:
         """The fault that applies to this request, if any (using up one of its ``count``)."""
@@ -103,3 +105,74 @@ class RequestLog:
     def clear(self) -> None:
         with self._lock:
             self._counts.clear()
+
+
+# Credential faults: kind -> (code on JSON services such as SageMaker, code on query services such as STS,
+# HTTP status on JSON, on query, message). The codes and messages are the ones AWS answers with.
+_SIGNATURE_MESSAGE = (
+    "The request signature we calculated does not match the signature you provided. Check your AWS Secret "
+    "Access Key and signing method. Consult the service documentation for details."
+)
+CREDENTIAL_FAULTS: dict[str, tuple[str, str, int, int, str]] = {
+    "access_denied": ("AccessDeniedException", "AccessDenied", 400, 403, ""),
+    "expired_token": (
+        "ExpiredTokenException", "ExpiredToken", 400, 400, "The security token included in the request is expired"
+    ),
+    "invalid_client_token_id": (
+        "UnrecognizedClientException", "InvalidClientTokenId", 400, 403,
+        "The security token included in the request is invalid.",
+    ),
+    "signature_mismatch": ("InvalidSignatureException", "SignatureDoesNotMatch", 400, 403, _SIGNATURE_MESSAGE),
+}  # fmt: skip
+
+
+@dataclass(frozen=True)
+class CredentialFault:
+    kind: str
+    operation: str | None = None  # None: every operation
+
+
+class CredentialFaults:
+    """Faults tied to an access key, not a count: every request signed with that key meets them until cleared.
+
+    Real credential failures are properties of the credentials (expired, unknown, wrong secret, no
+    permission for one action), so they are keyed by the access key the request was signed with. That lets
+    one test give the resource a bad key and the emulator's own admin calls a good one.
+    """
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._by_key: dict[str, list[CredentialFault]] = {}
+
+    def add(self, access_key: str, kind: str, operation: str | None = None) -> None:
+        if kind not in CREDENTIAL_FAULTS:
+            raise validation_error(
+                f"Unknown credential fault {kind!r}; expected one of {', '.join(CREDENTIAL_FAULTS)}."
+            )
+        if not access_key:
+            raise validation_error("access_key must not be empty.")
+        with self._lock:
+            self._by_key.setdefault(access_key, []).append(CredentialFault(kind, operation))
+
+    def clear(self) -> None:
+        with self._lock:
+            self._by_key.clear()
+
+    def error_for(self, access_key: str, operation: str, service: str, json_protocol: bool) -> ApiError | None:
+        """The error a request signed with ``access_key`` meets, if any."""
+        with self._lock:
+            faults = list(self._by_key.get(access_key, ()))
+        for fault in faults:
+            if fault.operation not in (None, operation):
+                continue
+            json_code, query_code, json_status, query_status, message = CREDENTIAL_FAULTS[fault.kind]
+            if fault.kind == "access_denied":
+                action = f"{service or 'sagemaker'}:{operation}"
+                message = (
+                    f"User: arn:aws:iam::123456789012:user/emulator is not authorized to perform: {action} "
+                    f"because no identity-based policy allows the {action} action"
+                )
+            if json_protocol:
+                return ApiError(json_code, message, json_status)
+            return ApiError(query_code, message, query_status)
+        return None

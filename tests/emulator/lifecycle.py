@@ -6,8 +6,8 @@ exercised against a run that is still going, fails, or is stopped. Here an execu
 ``Executing`` and changes only when:
 
 * the test says so (control API ``finish``),
-* a plan fires: after N polls of *that* execution (DescribePipelineExecution, or a ListPipelineExecutions
-  page that contains it) or at a point in time,
+* a plan fires: after N polls of *that* execution (DescribePipelineExecution; a ListPipelineExecutions
+  page only with the ``list_is_poll`` strictness switch, since listing never drives AWS) or at a point in time,
 * StopPipelineExecution / RetryPipelineExecution ask for it.
 
 Plans are evaluated lazily, when the execution is read, so nothing runs in the background and tests stay

@@ -229,6 +229,14 @@ class Execution:
     polls: int = 0  # polls since the last status change
     progress: int = 0  # index of the step running now (steps before it have succeeded)
     attempts: int = 1  # 1 + number of RetryPipelineExecution calls
+    started_ms: int | None = None  # StartTime when it differs from CreationTime (strict.start_delay_seconds)
+    fresh: bool = False  # started through the API: subject to the not-found window (strict.py)
+    reads: int = 0  # reads by ARN so far (for strict.not_found_reads)
+    failed_attempts: tuple[tuple[int, int], ...] = ()  # (step index, end ms) of attempts a retry superseded
+
+    @property
+    def start_ms(self) -> int:
+        return self.created_ms if self.started_ms is None else self.started_ms
 
     @property
     def time_key(self) -> tuple[int, str]:

@@ -21,7 +21,7 @@ from typing import Any
 
 from moto.s3.models import s3_backends
 
-from tests.emulator import lifecycle
+from tests.emulator import lifecycle, strict
 from tests.emulator.errors import conflict, not_found, validation_error
 from tests.emulator.model import (
     DEFAULT_ACCOUNT,
@@ -331,7 +331,8 @@ def list_pipeline_versions(api: PipelinesApi, params: dict[str, Any], caller: Ca
 def start_pipeline_execution(api: PipelinesApi, params: dict[str, Any], caller: Caller) -> dict[str, Any]:
     pipeline = api.store.find_pipeline(params["PipelineName"], caller.account, caller.region)
     token_key = ("StartPipelineExecution", pipeline.arn, params["ClientRequestToken"])
-    known = api.store.tokens.get(token_key)
+    now = now_ms()
+    known = strict.reuse(api.store.strict, api.store.token_uses.get(token_key), params, now)
     if known is not None and known in api.store.executions:
         return {"PipelineExecutionArn": known}
     version = pipeline.latest
@@ -341,7 +342,6 @@ def start_pipeline_execution(api: PipelinesApi, params: dict[str, Any], caller: 
     if selective:
         _check_selective(api, selective, version, caller)
     parameters = {p["Name"]: p.get("Value", "") for p in params.get("PipelineParameters") or []}
-    now = now_ms()
     execution = api.store.new_execution(
         pipeline,
         created_ms=now,
@@ -353,7 +353,10 @@ def start_pipeline_execution(api: PipelinesApi, params: dict[str, Any], caller: 
         selective=selective,
     )
     execution.plan = lifecycle.plan_for_start(api.store.lifecycle, now)
-    api.store.tokens[token_key] = execution.arn
+    execution.fresh = True
+    if api.store.strict.start_delay_seconds:
+        execution.started_ms = now + round(api.store.strict.start_delay_seconds * 1000)
+    api.store.token_uses[token_key] = strict.TokenUse(execution.arn, strict.fingerprint(params), now)
     return {"PipelineExecutionArn": execution.arn}
 
 
@@ -373,9 +376,19 @@ def _check_selective(api: PipelinesApi, selective: dict[str, Any], version: Pipe
 # SelectiveExecutionConfig and the resolved PipelineExperimentConfig are reported.
 @_handles("DescribePipelineExecution")
 def describe_pipeline_execution(api: PipelinesApi, params: dict[str, Any], caller: Caller) -> dict[str, Any]:
-    execution = api.store.find_execution(params["PipelineExecutionArn"], caller.account, caller.region)
+    execution = _read_execution(api, params, caller)
     lifecycle.observe(execution, now_ms(), poll=True)
     return describe(execution)
+
+
+def _read_execution(api: PipelinesApi, params: dict[str, Any], caller: Caller) -> Execution:
+    """An execution read by its ARN, which a just-started one may not be yet (strict.not_found_*)."""
+    execution = api.store.find_execution(params["PipelineExecutionArn"], caller.account, caller.region)
+    if execution.fresh:
+        execution.reads += 1
+        strict.check_visible(api.store.strict, execution.arn, execution.created_ms, execution.reads - 1, now_ms())
+        execution.fresh = False  # found once: found from now on
+    return execution
 
 
 def describe(execution: Execution) -> dict[str, Any]:
@@ -425,8 +438,9 @@ def _experiment_config(execution: Execution) -> dict[str, str]:
 
 # vs moto: MaxResults (validated 1..100), NextToken paging, SortBy, SortOrder (default: newest first)
 # and CreatedAfter/CreatedBefore are honoured (moto ignores all of them and returns everything); name or
-# ARN; FailureReason only for failed executions (moto: the string "None"); each listed execution counts
-# as polled; answered from sorted indexes, so 10,000 executions cost a binary search, not a sort.
+# ARN; FailureReason only for failed executions (moto: the string "None"); listing observes executions
+# but does not poll them (unless strict.list_is_poll); StartTime may trail CreationTime (strict.py);
+# answered from sorted indexes, so 10,000 executions cost a binary search, not a sort.
 @_handles("ListPipelineExecutions")
 def list_pipeline_executions(api: PipelinesApi, params: dict[str, Any], caller: Caller) -> dict[str, Any]:
     pipeline = api.store.find_pipeline(params["PipelineName"], caller.account, caller.region)
@@ -453,7 +467,7 @@ def list_pipeline_executions(api: PipelinesApi, params: dict[str, Any], caller: 
     now = now_ms()
     summaries = []
     for execution in page:
-        lifecycle.observe(execution, now, poll=True)
+        lifecycle.observe(execution, now, poll=api.store.strict.list_is_poll)
         summaries.append(_summary(execution))
     out: dict[str, Any] = {"PipelineExecutionSummaries": summaries}
     if more and page:
@@ -473,7 +487,7 @@ def _time_cursor(cursor: Any) -> tuple[int, str] | None:
 def _summary(execution: Execution) -> dict[str, Any]:
     out: dict[str, Any] = {
         "PipelineExecutionArn": execution.arn,
-        "StartTime": seconds(execution.created_ms),
+        "StartTime": seconds(execution.start_ms),
         "PipelineExecutionStatus": execution.status,
     }
     if execution.description is not None:
@@ -509,7 +523,7 @@ def _time_us(value: Any) -> int | None:
 # job metadata, NextToken paging and SortOrder (default: most recently started first).
 @_handles("ListPipelineExecutionSteps")
 def list_pipeline_execution_steps(api: PipelinesApi, params: dict[str, Any], caller: Caller) -> dict[str, Any]:
-    execution = api.store.find_execution(params["PipelineExecutionArn"], caller.account, caller.region)
+    execution = _read_execution(api, params, caller)
     now = now_ms()
     lifecycle.observe(execution, now, poll=False)
     steps = render_steps(execution, now)
@@ -525,7 +539,7 @@ def list_pipeline_execution_steps(api: PipelinesApi, params: dict[str, Any], cal
 # 500); definition defaults are included alongside the values given at start.
 @_handles("ListPipelineParametersForExecution")
 def list_pipeline_parameters_for_execution(api: PipelinesApi, params: dict[str, Any], caller: Caller) -> dict[str, Any]:
-    execution = api.store.find_execution(params["PipelineExecutionArn"], caller.account, caller.region)
+    execution = _read_execution(api, params, caller)
     kind = f"parameters:{execution.arn}"
     page, token = _paged(api, params, execution.parameters, kind, key=lambda parameter: parameter["Name"])
     return _with_token({"PipelineParameters": page}, token)
@@ -537,7 +551,7 @@ def list_pipeline_parameters_for_execution(api: PipelinesApi, params: dict[str, 
 def describe_pipeline_definition_for_execution(
     api: PipelinesApi, params: dict[str, Any], caller: Caller
 ) -> dict[str, Any]:
-    execution = api.store.find_execution(params["PipelineExecutionArn"], caller.account, caller.region)
+    execution = _read_execution(api, params, caller)
     return {"PipelineDefinition": execution.version.definition, "CreationTime": seconds(execution.created_ms)}
 
 

@@ -26,6 +26,7 @@ from tests.emulator.model import (
     partition_of,
     pipeline_arn,
 )
+from tests.emulator.strict import Strictness, TokenUse
 
 _ID_ALPHABET = string.ascii_lowercase + string.digits
 _DOMAIN_ID = "d-emulator0001"
@@ -45,6 +46,8 @@ class Store:
             self.executions: dict[str, Execution] = {}
             self.tokens: dict[tuple[str, ...], str] = {}
             self.lifecycle = Lifecycle()
+            self.strict = Strictness()
+            self.token_uses: dict[tuple[str, ...], TokenUse] = {}
 
     # Pipelines -------------------------------------------------------------------------------------
 

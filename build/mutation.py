@@ -1,0 +1,147 @@
+"""Mutation testing with mutmut, one module at a time, and a per-module score table.
+
+Why a runner of its own: the behaviour tests run the built ``.pyz`` in a subprocess, which a mutation tool
+cannot see, and the package directory is ``resource/`` while its import name is ``sagemaker_pipeline_resource``
+(the dev venv reaches it through a ``.pth`` symlink that would import the *unmutated* code). So for each module
+this builds a scratch project under ``.mutation/MODULE/`` laid out the way mutmut expects
+(``src/sagemaker_pipeline_resource/`` plus the module's in-process tests), runs ``mutmut run`` there, and reads
+the counts mutmut exports. mutmut puts ``mutants/src`` first on ``sys.path``, so the tests import the mutants.
+
+Each module is mutated alone and tested only by its fast in-process tests (:data:`TESTS`): two shared cores,
+so ``--max-children`` defaults to 1. Mutants listed in ``build/mutation-equivalent.txt`` (``mutant name  reason``)
+are equivalent (no test can tell them apart from the original); the score counts them as killed and says how many.
+
+Usage: ``python build/mutation.py [MODULE ...] [--max-children N]``; ``make mutation`` runs all of them.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import shutil
+import subprocess
+import sys
+import textwrap
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+WORK = ROOT / ".mutation"
+EQUIVALENT = ROOT / "build" / "mutation-equivalent.txt"
+TARGET = 0.90
+
+# Module -> the in-process test files that exercise it (no subprocess, no emulator, no network).
+TESTS: dict[str, tuple[str, ...]] = {
+    "history": ("tests/test_history.py",),
+    "check": ("tests/test_check_unit.py",),
+    "put": ("tests/test_put_unit.py",),
+    "waiter": ("tests/test_waiter.py",),
+    "config": ("tests/test_config.py",),
+    "redact": ("tests/test_redact_unit.py",),
+    "arns": ("tests/test_arns.py",),
+}
+
+
+def equivalents() -> dict[str, str]:
+    """Mutant name -> why it is equivalent, from build/mutation-equivalent.txt."""
+    out: dict[str, str] = {}
+    if EQUIVALENT.exists():
+        for line in EQUIVALENT.read_text(encoding="utf-8").splitlines():
+            line = line.strip()
+            if line and not line.startswith("#"):
+                name, _, reason = line.partition(" ")
+                out[name] = reason.strip()
+    return out
+
+
+def prepare(module: str, tests: tuple[str, ...]) -> Path:
+    """A scratch project: the package under src/ (as mutmut expects) and the module's tests."""
+    work = WORK / module
+    shutil.rmtree(work, ignore_errors=True)
+    package = work / "src" / "sagemaker_pipeline_resource"
+    shutil.copytree(ROOT / "resource", package, ignore=shutil.ignore_patterns("__pycache__"))
+    (work / "tests").mkdir()
+    (work / "tests" / "__init__.py").write_text("", encoding="utf-8")
+    for test in tests:
+        shutil.copy2(ROOT / test, work / test)
+    selection = ", ".join(json.dumps(test) for test in tests)
+    (work / "pyproject.toml").write_text(
+        textwrap.dedent(
+            f"""\
+            [tool.mutmut]
+            source_paths = ["src"]
+            only_mutate = ["src/sagemaker_pipeline_resource/{module}.py"]
+            pytest_add_cli_args_test_selection = [{selection}]
+            pytest_add_cli_args = ["-p", "no:cacheprovider", "-p", "no:randomly"]
+            use_git_change_detection = false
+
+            [tool.pytest.ini_options]
+            addopts = "-q"
+            """
+        ),
+        encoding="utf-8",
+    )
+    return work
+
+
+def run_module(module: str, max_children: int, known: dict[str, str]) -> dict[str, object]:
+    work = prepare(module, TESTS[module])
+    mutmut = str(Path(sys.executable).parent / "mutmut")
+    started = time.monotonic()
+    done = subprocess.run(
+        [mutmut, "run", "--max-children", str(max_children)], cwd=work, capture_output=True, text=True, check=False
+    )
+    seconds = time.monotonic() - started
+    if done.returncode != 0:
+        sys.stderr.write(done.stdout[-4000:] + done.stderr[-4000:])
+        raise SystemExit(f"mutation: mutmut failed on {module} (exit {done.returncode}); see above.")
+    subprocess.run([mutmut, "export-cicd-stats"], cwd=work, capture_output=True, check=True)
+    stats = json.loads((work / "mutants" / "mutmut-cicd-stats.json").read_text(encoding="utf-8"))
+    listing = subprocess.run(
+        [mutmut, "results", "--all", "true"], cwd=work, capture_output=True, text=True, check=False
+    ).stdout
+    survivors = [
+        line.split(":")[0].strip()
+        for line in listing.splitlines()
+        if line.strip().endswith(("survived", "no tests", "timeout", "suspicious"))
+    ]
+    equivalent = [name for name in survivors if name in known]
+    left = [name for name in survivors if name not in known]
+    total = int(stats.get("total", 0)) - int(stats.get("skipped", 0))
+    killed = total - len(survivors)
+    score = (killed + len(equivalent)) / total if total else 1.0
+    return {
+        "module": module,
+        "total": total,
+        "killed": killed,
+        "equivalent": len(equivalent),
+        "survived": left,
+        "score": score,
+        "seconds": seconds,
+    }
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("modules", nargs="*", default=list(TESTS), choices=list(TESTS))
+    parser.add_argument("--max-children", type=int, default=1, help="parallel mutant runs (default 1)")
+    args = parser.parse_args()
+    known = equivalents()
+    rows = []
+    started = time.monotonic()
+    for module in args.modules:
+        row = run_module(module, args.max_children, known)
+        rows.append(row)
+        print(
+            f"{module:8} {row['score']:7.1%}  killed {row['killed']}/{row['total']}"
+            f" (+{row['equivalent']} equivalent), {row['seconds']:.0f} s",
+            flush=True,
+        )
+        for name in row["survived"]:  # type: ignore[attr-defined]
+            print(f"    survived: {name}", flush=True)
+    print(f"total {time.monotonic() - started:.0f} s for {len(rows)} module(s); target {TARGET:.0%} per module")
+    return 0 if all(float(row["score"]) >= TARGET for row in rows) else 1  # type: ignore[arg-type]
+
+
+if __name__ == "__main__":
+    sys.exit(main())
