@@ -19,6 +19,7 @@ import re
 import sys
 import time
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -223,6 +224,30 @@ def _send(client: Any, request: Request) -> str:
     raise AssertionError("unreachable")  # pragma: no cover
 
 
+# DescribePipelineExecution right after StartPipelineExecution: how often to ask, and the first pause.
+VISIBLE_TRIES = 5
+VISIBLE_PAUSE = 0.5
+
+
+def describe_new(client: Any, arn: str, sleep: Callable[[float], None] = time.sleep) -> dict[str, Any]:
+    """Describe a just-started execution, which may not be found for a moment.
+
+    AWS's reads are eventually consistent: an ARN that StartPipelineExecution has just returned can be
+    ResourceNotFound for a short while. That is not an error of the put, so it is asked again, with
+    doubling pauses (0.5 + 1 + 2 + 4 s at most), before ResourceNotFound is believed.
+    """
+    for attempt in range(1, VISIBLE_TRIES + 1):
+        try:
+            description: dict[str, Any] = client.describe_pipeline_execution(PipelineExecutionArn=arn)
+            return description
+        except client.exceptions.ResourceNotFound:
+            if attempt == VISIBLE_TRIES:
+                raise
+            print(f"put: {arn} is not visible yet; asking again ({attempt})", file=sys.stderr)
+            sleep(VISIBLE_PAUSE * 2 ** (attempt - 1))
+    raise AssertionError("unreachable")  # pragma: no cover
+
+
 def _failure(description: dict[str, Any], steps: list[dict[str, Any]]) -> str:
     lines = [f"{step.get('StepName')}: {step.get('FailureReason', 'no reason given')}" for step in failing_steps(steps)]
     reason = description.get("FailureReason")
@@ -247,12 +272,16 @@ def publish(
         sent_at = dt.datetime.now(dt.timezone.utc)
         arn = _send(client, request)
         print(f"put: {request.action} {arn}", file=sys.stderr)
+        if request.action == "start":
+            description = describe_new(client, arn)  # the wait's first read, too, must find it
         if params.wait:
             not_before = sent_at if request.action == "retry" else None
             result = wait(client, arn, params.poll_interval, params.timeout, not_before=not_before)
             description, steps = result.description, result.steps
         else:
-            description, steps = client.describe_pipeline_execution(PipelineExecutionArn=arn), None
+            if request.action != "start":
+                description = client.describe_pipeline_execution(PipelineExecutionArn=arn)
+            steps = None
             if description.get("PipelineExecutionStatus") in RUNNING_STATUSES:
                 print(
                     "put: not waiting here; the get that Concourse runs after this put waits for the execution "

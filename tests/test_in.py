@@ -3,6 +3,8 @@
 import datetime as dt
 import json
 
+import pytest
+
 NOW = dt.datetime.now(dt.timezone.utc)
 
 
@@ -33,14 +35,15 @@ def test_get_writes_every_file(run, emulator, pipeline, source, tmp_path):
     assert "created_by" not in meta  # started through the API with IAM credentials: no user profile
 
 
-def test_failed_execution_metadata_names_the_failing_step(run, emulator, pipeline, source):
+@pytest.mark.parametrize("step", ["Preprocess", "Train"])
+def test_failed_execution_metadata_names_the_failing_step(run, emulator, pipeline, source, step):
     arn = emulator.start_execution(pipeline, start_time=NOW - dt.timedelta(minutes=9))
-    emulator.finish(arn, "Failed", failure_reason="Step Train failed")
+    emulator.finish(arn, "Failed", failure_reason=f"Step {step} failed", failing_step=step)
     result = run("in", {"source": source, "version": {"execution_arn": arn}})
     meta = metadata(result)
     assert meta["status"] == "Failed"
-    assert meta["failure_reason"] == "Step Train failed"
-    assert meta["failed_step"] in ("Preprocess", "Train")
+    assert meta["failure_reason"] == f"Step {step} failed"
+    assert meta["failed_step"] == step
 
 
 def test_created_by_user_profile_is_shown_when_present(run, emulator, pipeline, source):

@@ -35,11 +35,16 @@ def test_put_is_idempotent_for_the_same_build(run, emulator, pipeline, source):
 
 
 def test_put_version_is_the_version_check_emits(run, emulator, pipeline, source):
-    emulator.set_lifecycle(finish_after_polls=1, final_status="Succeeded")
+    [older] = emulator.seed_executions(pipeline, 1)
     put = run("out", {"source": source, "params": {}}).json["version"]
     emulator.finish(put["execution_arn"], "Succeeded")
-    checked = run("check", {"source": source, "version": put}).json
-    assert checked[0] == put
+    # Without a previous version check emits only the newest: it must be put's, byte for byte.
+    assert run("check", {"source": source}).json == [put]
+    # From the older version, put's comes next: the same object a put emitted, not a look-alike.
+    assert run("check", {"source": source, "version": {"execution_arn": older}}).json == [
+        {"execution_arn": older},
+        put,
+    ]
 
 
 def test_display_name_and_description_params(run, emulator, pipeline, source, sm):
@@ -57,5 +62,27 @@ def test_bad_display_name_is_refused_before_any_call(run, emulator, source):
     assert emulator.request_counts().get("StartPipelineExecution", 0) == 0
 
 
-def test_build_env_is_what_concourse_sets(run, source):
-    assert set(BUILD_ENV) >= {"BUILD_ID", "BUILD_TEAM_NAME", "ATC_EXTERNAL_URL"}
+def test_every_build_variable_reaches_the_execution(run, emulator, source, sm):
+    """Each variable Concourse sets changes what put sends: none is ignored, none is mixed up with another."""
+    env = {
+        "BUILD_ID": "901",
+        "BUILD_NAME": "55",
+        "BUILD_JOB_NAME": "deploy",
+        "BUILD_PIPELINE_NAME": "fraud",
+        "BUILD_TEAM_NAME": "risk",
+        "ATC_EXTERNAL_URL": "https://concourse.example.org",
+    }
+    assert set(env) == set(BUILD_ENV)  # the same variables the other tests run with
+    arn = run("out", {"source": source, "params": {}}, env=env).json["version"]["execution_arn"]
+    described = sm.describe_pipeline_execution(PipelineExecutionArn=arn)
+    assert described["PipelineExecutionDisplayName"] == "concourse-fraud-deploy-55"
+    assert described["PipelineExecutionDescription"] == (
+        "Started by Concourse build risk/fraud/deploy #55: "
+        "https://concourse.example.org/teams/risk/pipelines/fraud/jobs/deploy/builds/55"
+    )
+    # The idempotency token covers every variable, BUILD_ID included: changing any one starts a new execution.
+    seen = {arn}
+    for name, value in env.items():
+        changed = run("out", {"source": source, "params": {}}, env={**env, name: value + "1"})
+        seen.add(changed.json["version"]["execution_arn"])
+    assert len(seen) == len(env) + 1
