@@ -46,8 +46,8 @@ def equivalents() -> dict[str, str]:
     """Mutant name -> why it is equivalent, from build/mutation-equivalent.txt."""
     out: dict[str, str] = {}
     if EQUIVALENT.exists():
-        for line in EQUIVALENT.read_text(encoding="utf-8").splitlines():
-            line = line.strip()
+        for raw in EQUIVALENT.read_text(encoding="utf-8").splitlines():
+            line = raw.strip()
             if line and not line.startswith("#"):
                 name, _, reason = line.partition(" ")
                 out[name] = reason.strip()

@@ -42,7 +42,8 @@ def test_put_rides_out_the_not_found_window_after_start(run, emulator, pipeline,
     emulator.set_strictness(not_found_reads=2)
     emulator.set_lifecycle(finish_after_polls=1)
     emulator.clear_requests()
-    result = run("out", {"source": source, "params": {"wait": wait, "poll_interval": 0.1}})
+    params = {"wait": True, "poll_interval": 1} if wait else {}
+    result = run("out", {"source": source, "params": params})
     version = result.json["version"]["execution_arn"]
     assert version.startswith(pipeline + "/execution/")
     assert result.stderr.count("is not visible yet") == 2
