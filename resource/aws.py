@@ -3,7 +3,11 @@
 In Concourse a ``check`` gets no environment from the worker, so credentials come from ``source`` (static
 keys, optionally with a role to assume on top) or, when ``source`` names none, from botocore's default chain
 (instance profile, ECS/EKS container credentials, web identity through ``AWS_WEB_IDENTITY_TOKEN_FILE``).
-Every credential that is learnt is registered with :mod:`redact`, so no output can show it.
+Every credential the process holds or sees is registered with :mod:`redact` as soon as it is known, so that
+stderr never shows it: ``source``'s, the environment's (read before botocore makes its first request), the
+credentials each client signs with (resolved before the client is made), every assumed role's (before our
+fetch returns) and the session token of every signed request. What botocore logs before any of that (the
+body of an STS response) is masked by field name. ``external_id`` is not a credential and is not masked.
 
 Clients are made from a bare ``botocore`` session rather than ``boto3``: the resource needs nothing boto3
 adds on top for clients, and importing it costs start-up time in a process that Concourse runs every minute.
@@ -14,6 +18,7 @@ from __future__ import annotations
 import atexit
 import contextlib
 import functools
+import os
 import re
 import sys
 import tempfile
@@ -36,9 +41,17 @@ from botocore.httpsession import where
 
 from sagemaker_pipeline_resource import __version__, redact
 from sagemaker_pipeline_resource.config import SourceConfig
-from sagemaker_pipeline_resource.errors import ResourceError
+from sagemaker_pipeline_resource.errors import DEBUG_ENV, ResourceError
 
 DEFAULT_ROLE_SESSION_NAME = "concourse-sagemaker-pipeline-resource"
+# What botocore's default chain reads from the environment that is secret: values, and files holding one.
+SECRET_ENVIRONMENT = (
+    "AWS_SECRET_ACCESS_KEY",
+    "AWS_SESSION_TOKEN",
+    "AWS_SECURITY_TOKEN",
+    "AWS_CONTAINER_AUTHORIZATION_TOKEN",
+)
+SECRET_ENVIRONMENT_FILES = ("AWS_WEB_IDENTITY_TOKEN_FILE", "AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE")
 # Concourse mounts the worker's certificates into a resource container's /etc/ssl/certs (concoursetools:
 # ConcourseResource.certs_dir), so a TLS-inspecting proxy trusted by the worker is trusted here too. The
 # bundle file's name depends on the distribution; without one, botocore's own bundle is used.
@@ -62,6 +75,37 @@ def role_session_name(team: str | None, pipeline: str | None) -> str:
     return re.sub(r"[^\w+=,.@-]", "-", name)[:64]
 
 
+def debug_requested(config: SourceConfig) -> bool:
+    """``debug: true`` in source, or ``SAGEMAKER_PIPELINE_RESOURCE_DEBUG`` set (to anything but 0)."""
+    return config.debug or os.environ.get(DEBUG_ENV, "") not in ("", "0")
+
+
+def register_environment() -> None:
+    """Register the credentials the default chain may read from the environment, before it reads them."""
+    for name in SECRET_ENVIRONMENT:
+        redact.register(os.environ.get(name), f"the environment's {name}")
+    for name in SECRET_ENVIRONMENT_FILES:
+        path = os.environ.get(name)
+        if path:
+            with contextlib.suppress(OSError, UnicodeDecodeError):
+                redact.register(Path(path).read_text(encoding="utf-8").strip(), f"the token in {name}")
+
+
+def register_frozen(credentials: Credentials | None, what: str) -> None:
+    """Register the secret parts of ``credentials`` (resolving them, which may call STS or a metadata service)."""
+    if credentials is not None:
+        frozen = credentials.get_frozen_credentials()
+        redact.register(frozen.secret_key, f"the secret key of {what}")
+        redact.register(frozen.token, f"the session token of {what}")
+
+
+def _register_signed_token(request: Any, **_: Any) -> None:
+    """Register the session token a request was just signed with (a refreshed one is new to us)."""
+    token = request.headers.get("X-Amz-Security-Token")
+    if token:
+        redact.register(token.decode() if isinstance(token, bytes) else str(token), "a request's session token")
+
+
 class _FixedProvider(CredentialProvider):
     """Hands the session credentials we built (botocore's resolver API has no other public way in)."""
 
@@ -83,9 +127,13 @@ class AWS:
         self.session = botocore.session.Session()
         self._ca_file: Path | None = None
         self.credential_source = "default chain"
-        redact.register(config.secret_access_key, config.session_token, config.external_id)
-        if config.debug:
-            self.session.set_debug_logger("botocore")
+        self._resolved: Credentials | None = None
+        redact.register(config.secret_access_key, "source.secret_access_key")
+        redact.register(config.session_token, "source.session_token")
+        register_environment()
+        self._watch(self.session)
+        if debug_requested(config):
+            redact.debug_log("botocore")
         if not config.verify_ssl:
             print(
                 "warning: source.verify_ssl is false: TLS certificates are not checked, so anyone on the network "
@@ -126,8 +174,18 @@ class AWS:
             user_agent_extra=f"sagemaker-pipeline-resource/{__version__}",
         )
 
+    @staticmethod
+    def _watch(session: botocore.session.Session) -> None:
+        """Have every client of ``session`` register the session token of each request it signs."""
+        session.get_component("event_emitter").register_last("request-created", _register_signed_token)
+
     def client(self, service: str, endpoint_url: str | None = None) -> Any:
-        """A client for ``service`` in the pipeline's region, with the source's endpoint, TLS and retries."""
+        """A client for ``service`` in the pipeline's region, with the source's endpoint, TLS and retries.
+
+        The credentials are resolved (and registered for redaction) first, so that botocore never logs a
+        request signed with credentials we do not know yet.
+        """
+        self.resolved_credentials()
         return self.session.create_client(
             service,
             region_name=self.config.effective_region,
@@ -166,22 +224,32 @@ class AWS:
             client_creator=client_creator, source_credentials=source, role_arn=role_arn, extra_args=extra
         )
 
+        source_name = self.credential_source
+
         def fetch() -> dict[str, Any]:
             with translate_errors(f"assuming the role {self.config.role_arn}", self.config):
+                register_frozen(source, source_name)
                 fetched: dict[str, Any] = fetcher.fetch_credentials()
-            redact.register(fetched.get("secret_key"), fetched.get("token"))
+            redact.register(fetched.get("secret_key"), f"the secret key of the role {role_arn}")
+            redact.register(fetched.get("token"), f"the session token of the role {role_arn}")
             return fetched
 
         credentials = DeferredRefreshableCredentials(refresh_using=fetch, method="assume-role")
         # The source credentials stay with the session that assumes the role; clients get a fresh session
         # whose only credentials are the role's (a session caches the first credentials it resolves).
         self.session = botocore.session.Session()
+        self._watch(self.session)
         self.session.register_component("credential_provider", CredentialResolver([_FixedProvider(credentials)]))
         self.credential_source = f"role {self.config.role_arn} assumed with {self.credential_source}"
 
     def resolved_credentials(self) -> Credentials:
-        """The credentials requests will be signed with; says where to get some when there are none."""
-        credentials = self.session.get_credentials()
+        """The credentials requests will be signed with, registered; says where to get some when there are none."""
+        if self._resolved is not None:
+            return self._resolved
+        with translate_errors("getting AWS credentials", self.config):
+            credentials = self.session.get_credentials()
+            if credentials is not None:
+                register_frozen(credentials, f"the credentials from the {self.credential_source}")
         if credentials is None:
             raise ResourceError(
                 "No AWS credentials were found: source has no access_key_id/secret_access_key and the worker "
@@ -189,10 +257,9 @@ class AWS:
                 "Set source.access_key_id and source.secret_access_key (from a credential manager, e.g. "
                 "((aws_access_key_id))), optionally with source.role_arn.",
             )
-        frozen = credentials.get_frozen_credentials()
-        redact.register(frozen.secret_key, frozen.token)
         if self.credential_source == "default chain":
             self.credential_source = f"default chain ({credentials.method})"
+        self._resolved = credentials
         return credentials
 
 

@@ -9,7 +9,8 @@ Rules every step follows here, not in each step:
 
 - stdout carries the JSON answer and nothing else: during the step ``sys.stdout`` points at stderr, so a
   stray print (ours or a library's) cannot corrupt the answer.
-- Secrets are redacted from stdout and stderr (:mod:`redact`).
+- stdout is never rewritten: the answer is written exactly as the step made it (nothing secret is in a
+  version or in metadata, by construction). Credentials are masked on stderr only (:mod:`redact`).
 - A :class:`ResourceError` (bad input, AWS refusing) is one paragraph on stderr and exit code 1, with no
   traceback unless ``source.debug`` is true (or ``SAGEMAKER_PIPELINE_RESOURCE_DEBUG=1``). Anything else is
   a bug: a one-line summary, exit code 70, and the traceback in debug mode.
@@ -32,7 +33,7 @@ from concoursetools.parsing import format_check_output, format_in_out_output
 
 from sagemaker_pipeline_resource import __version__, redact
 from sagemaker_pipeline_resource.doctor import doctor
-from sagemaker_pipeline_resource.errors import ResourceError
+from sagemaker_pipeline_resource.errors import DEBUG_ENV, ResourceError
 from sagemaker_pipeline_resource.resource import PipelineResource
 from sagemaker_pipeline_resource.version import ExecutionVersion
 
@@ -41,7 +42,6 @@ STEPS = ("check", "in", "out")
 EXIT_USER_ERROR = 1
 EXIT_USAGE = 2
 EXIT_BUG = 70
-DEBUG_ENV = "SAGEMAKER_PIPELINE_RESOURCE_DEBUG"
 
 USAGE = f"""\
 usage: {PROGRAM} check < payload.json
@@ -191,8 +191,16 @@ RUNNERS: dict[str, Callable[[dict[str, Any], list[str], Mapping[str, str]], str]
 
 def run(step: str, args: list[str], streams: Streams, environ: Mapping[str, str]) -> int:
     """Run one step: read the payload from ``streams.stdin``, answer on ``streams.stdout``."""
-    stdout = redact.RedactingStream(streams.stdout)
     stderr = redact.RedactingStream(streams.stderr)
+    try:
+        return _run(step, args, streams, stderr, environ)
+    finally:
+        stderr.flush()
+
+
+def _run(
+    step: str, args: list[str], streams: Streams, stderr: redact.RedactingStream, environ: Mapping[str, str]
+) -> int:
     debug = environ.get(DEBUG_ENV, "") not in ("", "0")
     try:
         with contextlib.redirect_stdout(stderr), contextlib.redirect_stderr(stderr):
@@ -216,8 +224,8 @@ def run(step: str, args: list[str], streams: Streams, environ: Mapping[str, str]
             file=stderr,
         )
         return EXIT_BUG
-    stdout.write(answer + ("" if answer.endswith("\n") else "\n"))
-    stdout.flush()
+    streams.stdout.write(answer + ("" if answer.endswith("\n") else "\n"))
+    streams.stdout.flush()
     return 0
 
 

@@ -63,7 +63,8 @@ class SourceConfig:
     session_token: str | None = secret()
     role_arn: str | None = None
     role_session_name: str | None = None
-    external_id: str | None = secret()
+    # Not a credential (AWS does not treat it as a secret; it is often the account id): shown like any value.
+    external_id: str | None = None
     role_duration: int | None = bounded(None, 900, 43200)
     ca_bundle: str | None = None
     verify_ssl: bool = True

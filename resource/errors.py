@@ -8,6 +8,9 @@ dispatcher prints its message as one paragraph on stderr and exits non-zero, wit
 
 from __future__ import annotations
 
+# Set to anything but "" or "0", the same as ``debug: true`` in every source: tracebacks and botocore's log.
+DEBUG_ENV = "SAGEMAKER_PIPELINE_RESOURCE_DEBUG"
+
 
 class ResourceError(Exception):
     """A problem the user can fix: ``message`` says what is wrong, ``hint`` how to fix it."""

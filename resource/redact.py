@@ -1,48 +1,170 @@
-"""Keeping secrets out of every output.
+"""Keeping credentials out of stderr, without ever touching an answer.
 
-The secret access key, the session token, the external id and any credentials that come back from STS
-must never reach stdout, stderr or a file, not even with ``debug: true`` and botocore's debug logging on
-(which prints request headers, ``X-Amz-Security-Token`` included). Rather than trusting every log call,
-the dispatcher wraps stdout and stderr in :class:`RedactingStream`, and whoever learns a secret registers it
-with :func:`register`; every write then has each registered value replaced by ``***``.
+stdout is the answer, byte for byte, and is never rewritten: nothing secret can reach it by construction (a
+version is an execution ARN; metadata and the files ``in`` writes come from SageMaker's description of the
+execution, never from ``source`` or from credentials). Rewriting it would be worse than useless: a
+credential that also occurs in an ARN (``external_id`` set to the account id, ``secret_access_key: test``
+with a pipeline named ``test-model``) would turn a good version into one that the next check refuses.
+
+stderr (messages, tracebacks and, with ``debug``, botocore's request log) goes through
+:class:`RedactingStream`, which masks credentials in two ways:
+
+- **By name** (:data:`_SHAPES`): the value of every field that carries a credential, in the shapes AWS and
+  botocore print them: XML elements (``<SessionToken>``), JSON keys and Python dict/repr keys
+  (``'X-Amz-Security-Token': b'...'``), HTTP header lines (``x-amz-security-token:...`` in the canonical
+  request), ``name=value`` in query strings and forms, and the SigV4 signature. This needs no prior
+  knowledge of the value, so the credentials STS returns for AssumeRole or web identity are masked in the
+  very response body botocore logs before the call returns to us. Each value masked this way is also
+  registered, so that a later stray mention of it is masked too.
+- **By value**: every credential the process holds or sees is registered with :func:`register` as soon as it
+  is known (``source``, the environment, the default chain, every assumed role, every session token a
+  request is signed with) and masked wherever it appears as a whole value, that is, not inside a longer
+  word: a registered ``abc...`` does not mask part of ``xabc...``.
+
+A value shorter than :data:`MIN_LENGTH` cannot be told apart from ordinary text, so it is not masked by value
+and a warning says so (real AWS secrets are far longer: a secret access key has 40 characters, session and
+web identity tokens hundreds). ``external_id`` is not a credential (AWS does not treat it as a secret: it is
+useless without the caller's own credentials, and is often the account id) and is not masked.
 """
 
 from __future__ import annotations
 
 import io
+import logging
+import re
+import sys
 from typing import TextIO
+from urllib.parse import quote
 
 MASK = "***"
-_secrets: set[str] = set()
+# Secrets shorter than this are not masked by value (see the module docstring).
+MIN_LENGTH = 16
 
 
-def register(*values: str | None) -> None:
-    """Redact these values from everything written from now on (short values are ignored: too common)."""
-    for value in values:
-        if value and len(value) >= 4:
-            _secrets.add(value)
+class _Registry:
+    """The values to mask, and one regular expression matching any of them as a whole value."""
+
+    def __init__(self) -> None:
+        self.values: set[str] = set()
+        self.warned: set[str] = set()
+        self._pattern: re.Pattern[str] | None = None
+
+    def add(self, value: str) -> None:
+        if len(value) >= MIN_LENGTH and value != MASK and value not in self.values:
+            self.values.add(value)
+            self.values.add(quote(value, safe=""))  # as it appears in a URL or a form body
+            self._pattern = None
+
+    def pattern(self) -> re.Pattern[str] | None:
+        if self._pattern is None and self.values:
+            alternatives = "|".join(re.escape(value) for value in sorted(self.values, key=len, reverse=True))
+            self._pattern = re.compile(rf"(?<![A-Za-z0-9])(?:{alternatives})(?![A-Za-z0-9])")
+        return self._pattern
+
+
+_registry = _Registry()
+
+# Field names that carry a credential. The SigV4 ``Authorization`` header is a special case: only its
+# signature is masked (the access key id and signed headers in it are what one debugs with).
+_XML_NAMES = r"SecretAccessKey|SessionToken|Token|WebIdentityToken|SAMLAssertion"
+_KEY_NAMES = (
+    r"SecretAccessKey|SessionToken|Token|WebIdentityToken|X-Amz-Security-Token|x-aws-ec2-metadata-token|"
+    r"secret_key|secret_access_key|session_token|aws_secret_access_key|aws_session_token|aws_security_token|"
+    r"AWS_CONTAINER_AUTHORIZATION_TOKEN|Authorization"
+)
+_HEADER_NAMES = r"x-amz-security-token|x-aws-ec2-metadata-token|authorization"
+_ASSIGNMENT_NAMES = (
+    r"X-Amz-Security-Token|X-Amz-Signature|Signature|WebIdentityToken|SessionToken|SecretAccessKey|"
+    r"aws_secret_access_key|aws_session_token|aws_security_token|AWS_CONTAINER_AUTHORIZATION_TOKEN"
+)
+_SIGNATURE = re.compile(r"(?<![A-Za-z0-9_-])(Signature=)([0-9a-fA-F]+)")
+
+
+def _mask_value(match: re.Match[str]) -> str:
+    """The match with its ``value`` group masked (and the value registered for masking elsewhere)."""
+    name, value = match.group("name"), match.group("value")
+    if name.lower() == "authorization" and value.lstrip().startswith("AWS4-"):
+        masked = _SIGNATURE.sub(lambda sig: sig.group(1) + MASK, value)
+    else:
+        _registry.add(value.strip())
+        masked = MASK if value.strip() else value
+    start, end = match.start("value") - match.start(), match.end("value") - match.start()
+    text = match.group(0)
+    return text[:start] + masked + text[end:]
+
+
+_SHAPES: tuple[re.Pattern[str], ...] = (
+    # <SecretAccessKey>...</SecretAccessKey>: STS responses (AssumeRole, AssumeRoleWithWebIdentity).
+    re.compile(rf"<(?P<name>{_XML_NAMES})>(?P<value>[^<]*)</(?P=name)>"),
+    # "Token": "...", 'X-Amz-Security-Token': b'...': JSON (container and instance credentials) and the
+    # dict reprs botocore logs (request headers, request parameters); quotes may be backslash-escaped.
+    re.compile(
+        rf"(?P<q>\\*[\"'])(?P<name>{_KEY_NAMES})(?P=q)\s*:\s*b?(?P<vq>\\*[\"'])(?P<value>[^\"'\\]*)(?P=vq)",
+        re.IGNORECASE,
+    ),
+    # x-amz-security-token:... on a line of its own: the canonical request botocore.auth logs, raw HTTP.
+    re.compile(rf"^(?P<name>{_HEADER_NAMES})[ \t]*:[ \t]*(?P<value>[^\r\n]*)$", re.IGNORECASE | re.MULTILINE),
+    # X-Amz-Security-Token=...&, WebIdentityToken=..., Signature=...: query strings, forms, ini files.
+    re.compile(rf"(?<![A-Za-z0-9_-])(?P<name>{_ASSIGNMENT_NAMES})[ \t]*=[ \t]*(?P<value>[^&\s'\",<>]+)", re.IGNORECASE),
+    # botocore.auth logs "Signature:" and the hex signature on the next line.
+    re.compile(r"(?P<name>Signature):[ \t]*\r?\n(?P<value>[0-9a-f]{64})\b"),
+)
+
+
+def register(value: str | None, name: str) -> None:
+    """Mask ``value`` (the credential called ``name``, e.g. ``source.secret_access_key``) from now on.
+
+    A value too short to tell apart from ordinary text is not masked by value: a warning naming it says so.
+    """
+    if not value:
+        return
+    if len(value) < MIN_LENGTH:
+        if value not in _registry.warned:
+            _registry.warned.add(value)
+            print(
+                f"warning: {name} is only {len(value)} characters long, too short to tell apart from ordinary "
+                f"text, so it is not masked by its value on stderr (fields known to hold credentials still "
+                f"are). Real AWS credentials are much longer (a secret access key has 40 characters): a value "
+                f"this short can only be a placeholder for a local emulator.",
+                file=sys.stderr,
+            )
+        return
+    _registry.add(value)
 
 
 def redact(text: str) -> str:
-    """``text`` with every registered secret replaced by ``***``."""
-    for value in sorted(_secrets, key=len, reverse=True):
-        if value in text:
-            text = text.replace(value, MASK)
-    return text
+    """``text`` with credentials masked: fields that hold one by name, then registered values by value."""
+    for shape in _SHAPES:
+        text = shape.sub(_mask_value, text)
+    pattern = _registry.pattern()
+    return text if pattern is None else pattern.sub(MASK, text)
 
 
 class RedactingStream(io.TextIOBase):
-    """A text stream that redacts registered secrets before writing to the stream it wraps."""
+    """A text stream that masks credentials before writing to the stream it wraps.
+
+    Text is passed on a line at a time (whatever is written up to the last newline of each write), so that a
+    credential written in pieces (``print`` writes its arguments one by one) is still seen whole, and a
+    multi-line log record (a response body, a canonical request) is matched as one.
+    """
 
     def __init__(self, wrapped: TextIO) -> None:
         super().__init__()
         self.wrapped = wrapped
+        self._pending = ""
 
     def write(self, text: str) -> int:
-        self.wrapped.write(redact(text))
+        self._pending += text
+        complete, newline, rest = self._pending.rpartition("\n")
+        if newline:
+            self.wrapped.write(redact(complete + newline))
+            self._pending = rest
         return len(text)
 
     def flush(self) -> None:
+        if self._pending:
+            self.wrapped.write(redact(self._pending))
+            self._pending = ""
         self.wrapped.flush()
 
     def writable(self) -> bool:
@@ -51,3 +173,32 @@ class RedactingStream(io.TextIOBase):
     @property
     def encoding(self) -> str:  # type: ignore[override]
         return getattr(self.wrapped, "encoding", "utf-8")
+
+
+class RedactingFilter(logging.Filter):
+    """Masks credentials in a log record's message before any handler formats it.
+
+    The stream masks everything on stderr already; this also protects a handler whose stream is not one of
+    ours (a library user's logging set-up).
+    """
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        record.msg, record.args = redact(record.getMessage()), None
+        return True
+
+
+def debug_log(name: str) -> None:
+    """Log ``name`` (``botocore``) at DEBUG to stderr, through :class:`RedactingFilter` (once per process).
+
+    Instead of botocore's ``set_debug_logger``, whose handler would show credentials unmasked wherever its
+    stream is not one of ours.
+    """
+    logger = logging.getLogger(name)
+    logger.setLevel(logging.DEBUG)
+    if any(isinstance(f, RedactingFilter) for handler in logger.handlers for f in handler.filters):
+        return
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setLevel(logging.DEBUG)
+    handler.setFormatter(logging.Formatter("%(asctime)s - %(name)s - %(levelname)s - %(message)s"))
+    handler.addFilter(RedactingFilter())
+    logger.addHandler(handler)

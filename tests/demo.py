@@ -71,7 +71,7 @@ def main() -> int:
             "pipeline": pipeline,
             "endpoint_url": emulator.url,
             "access_key_id": "demo-access-key",
-            "secret_access_key": "demo-secret-key",
+            "secret_access_key": "demo-secret-access-key-0123456789",
         }
         put = step(
             bin_dir, "out",
