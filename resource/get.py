@@ -7,6 +7,8 @@ Files (each JSON file UTF-8, datetimes ISO 8601 with their time zone):
 - ``steps.json``: every step of the execution, all pages (``skip_steps`` to skip).
 - ``parameters.json``: the execution's parameters as ``{name: value}`` (``skip_parameters`` to skip).
 - ``execution_arn`` and ``status``: plain text, for ``load_var``.
+- ``model_package_arn``, ``training_job_name``... and ``artifacts.json``: what a deploy job needs, from the
+  steps' metadata (see :mod:`artifacts`; not with ``skip_steps``).
 
 A running execution is waited for first (``params.wait``, default true, with :func:`waiter.wait`), so that
 a job triggered by a put's version (the only time Concourse hands out a running execution) sees its outcome.
@@ -22,6 +24,7 @@ from typing import Any
 
 from sagemaker_pipeline_resource import jsonio
 from sagemaker_pipeline_resource.arns import PipelineArn
+from sagemaker_pipeline_resource.artifacts import write_artifacts
 from sagemaker_pipeline_resource.aws import AWS, translate_errors
 from sagemaker_pipeline_resource.config import RUNNING_STATUSES, GetParams
 from sagemaker_pipeline_resource.errors import ResourceError
@@ -165,6 +168,7 @@ def download(aws: AWS, version: ExecutionVersion, destination: Path, params: Get
             steps = list_steps(client, arn)
         if not params.skip_steps:
             jsonio.write(destination / "steps.json", steps)
+            write_artifacts(destination, steps or [])
         if not params.skip_parameters:
             jsonio.write(destination / "parameters.json", list_parameters(client, arn))
     return metadata(description, steps, config.pipeline_arn)
