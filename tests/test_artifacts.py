@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from pathlib import Path
 from typing import Any
+
+import yaml
+
+from sagemaker_pipeline_resource.config import PutParams
 
 STEPS = [
     {"name": "Preprocess", "type": "Processing"},
@@ -85,3 +90,17 @@ def test_skip_steps_writes_none_of_them(run, emulator, source, tmp_path):
     arn = emulator.start_execution(pipeline, status="Succeeded")
     got = get(run, {**source, "pipeline": pipeline}, arn, tmp_path, skip_steps=True)
     assert not (got / "artifacts.json").exists() and not (got / "model_package_arn").exists()
+
+
+def test_the_readme_example_loads_files_that_get_writes(run, emulator, source, tmp_path):
+    """The example pipeline's deploy job: every load_var file is one get writes, every put param is known."""
+    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text(encoding="utf-8")
+    example = yaml.safe_load(readme.split("## Example pipeline", 1)[1].split("```yaml\n", 1)[1].split("```", 1)[0])
+    plans = [step for job in example["jobs"] for step in job["plan"]]
+    loaded = {step["file"].split("/", 1)[1] for step in plans if "load_var" in step}
+    assert {"model_package_arn", "training_job_name"} <= loaded
+    pipeline = emulator.create_pipeline("churn-example", steps=STEPS)
+    got = get(run, {**source, "pipeline": pipeline}, emulator.start_execution(pipeline, status="Succeeded"), tmp_path)
+    assert loaded <= {path.name for path in got.iterdir()}
+    put_params = {key for step in plans if "put" in step for key in step.get("params", {})}
+    assert put_params <= {field.name for field in dataclasses.fields(PutParams)}
