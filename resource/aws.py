@@ -227,7 +227,7 @@ class AWS:
         source_name = self.credential_source
 
         def fetch() -> dict[str, Any]:
-            with translate_errors(f"assuming the role {self.config.role_arn}", self.config):
+            with translate_errors(f"assuming the role {self.config.role_arn}", self.config, service="sts"):
                 register_frozen(source, source_name)
                 fetched: dict[str, Any] = fetcher.fetch_credentials()
             redact.register(fetched.get("secret_key"), f"the secret key of the role {role_arn}")
@@ -288,7 +288,7 @@ _NETWORK_ERRORS: tuple[tuple[type[Exception] | tuple[type[Exception], ...], str,
     (
         bex.EndpointConnectionError,
         "Could not connect to {url} while {action}: {error}.",
-        "Check source.endpoint_url/region, DNS and that the worker can reach the endpoint.",
+        "Check source.{endpoint_key}/region, DNS and that the worker can reach the endpoint.",
     ),
     (
         (bex.ConnectTimeoutError, bex.ReadTimeoutError),
@@ -309,9 +309,14 @@ _NETWORK_ERRORS: tuple[tuple[type[Exception] | tuple[type[Exception], ...], str,
 
 
 @contextlib.contextmanager
-def translate_errors(action: str, config: SourceConfig) -> Iterator[None]:
-    """Turn botocore's exceptions raised while doing ``action`` into one-paragraph :class:`ResourceError`."""
-    endpoint = config.endpoint_url or f"the SageMaker endpoint of {config.effective_region}"
+def translate_errors(action: str, config: SourceConfig, service: str = "sagemaker") -> Iterator[None]:
+    """Turn botocore's exceptions raised while doing ``action`` into one-paragraph :class:`ResourceError`.
+
+    ``service`` is ``sts`` for STS calls, which go to ``source.sts_endpoint_url``: the hints name that key.
+    """
+    endpoint_key = "sts_endpoint_url" if service == "sts" else "endpoint_url"
+    configured = config.sts_endpoint_url if service == "sts" else config.endpoint_url
+    endpoint = configured or f"the {'STS' if service == 'sts' else 'SageMaker'} endpoint of {config.effective_region}"
     try:
         yield
     except bex.ClientError as error:
@@ -340,5 +345,7 @@ def translate_errors(action: str, config: SourceConfig) -> Iterator[None]:
         for kinds, what, hint in _NETWORK_ERRORS:
             if isinstance(error, kinds):
                 url = error.kwargs.get("endpoint_url", endpoint)
-                raise ResourceError(what.format(url=url, action=action, error=error), hint) from error
+                raise ResourceError(
+                    what.format(url=url, action=action, error=error), hint.format(endpoint_key=endpoint_key)
+                ) from error
         raise ResourceError(f"AWS client error while {action}: {error}.") from error

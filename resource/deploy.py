@@ -150,7 +150,7 @@ def _check_account(aws: AWS, why: str) -> None:
             f"({pipeline.region}): the pipeline would be created where the resource does not look for it.",
             "Leave source.region unset to use the pipeline ARN's region.",
         )
-    with translate_errors("asking STS which account the credentials belong to", aws.config):
+    with translate_errors("asking STS which account the credentials belong to", aws.config, service="sts"):
         account = str(aws.sts().get_caller_identity()["Account"])
     if account != pipeline.account:
         raise ResourceError(

@@ -26,7 +26,7 @@ def doctor(source: dict[str, Any]) -> str:
         aws = AWS(config)
         aws.resolved_credentials()
         step("credentials", aws.credential_source)
-        with translate_errors("calling sts:GetCallerIdentity", config):
+        with translate_errors("calling sts:GetCallerIdentity", config, service="sts"):
             identity = aws.sts().get_caller_identity()
         step("identity", f"{identity.get('Arn')} (account {identity.get('Account')})")
         with translate_errors(f"describing {config.pipeline_arn}", config):

@@ -105,7 +105,9 @@ def _type_name(annotation: Any) -> str:
     if origin in (list, tuple):
         return "a list of strings"
     if origin is dict:
-        return "a mapping of strings to strings"
+        # dict[str, object] (parameters, selective_execution) holds more than strings: say no more than is true.
+        value_type = typing.get_args(annotation)[1:] or (object,)
+        return "a mapping of strings to strings" if value_type[0] is str else "a mapping of names to values"
     return {str: "a string", bool: "true or false", int: "a whole number", float: "a number"}.get(
         annotation, str(annotation)
     )

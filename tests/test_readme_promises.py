@@ -7,6 +7,7 @@ execution's source of another pipeline, ``failed_step`` with ``skip_steps``, and
 from __future__ import annotations
 
 import json
+import subprocess
 from pathlib import Path
 from typing import Any
 
@@ -14,7 +15,8 @@ import botocore
 import pytest
 
 from sagemaker_pipeline_resource.arns import parse_execution_arn, parse_pipeline_arn
-from tests.conftest import parameters_of
+from sagemaker_pipeline_resource.get import metadata
+from tests.conftest import clean_env, parameters_of
 
 
 def refused_before_any_call(result: Any, emulator: Any, fragment: str) -> None:
@@ -162,3 +164,72 @@ def test_text_after_a_quoted_value_is_an_error(run, emulator, source, tmp_path):
     emulator.clear_requests()
     result = put_file(run, source, tmp_path, 'A: "x" y\n')
     refused_before_any_call(result, emulator, "unexpected text after the quoted value")
+
+
+# 10. created_by: the user profile's name, else the IAM identity's ARN.
+
+
+def test_created_by_shows_the_iam_identity() -> None:
+    pipeline = parse_pipeline_arn("arn:aws:sagemaker:us-east-1:123456789012:pipeline/churn-model")
+    identity = "arn:aws:sts::123456789012:assumed-role/ci/concourse"
+    described = {"PipelineExecutionStatus": "Succeeded", "CreatedBy": {"IamIdentity": {"Arn": identity}}}
+    assert metadata(described, None, pipeline)["created_by"] == identity
+    described["CreatedBy"] = {"UserProfileName": "alice", "IamIdentity": {"Arn": identity}}
+    assert metadata(described, None, pipeline)["created_by"] == "alice"
+    described["CreatedBy"] = {}
+    assert "created_by" not in metadata(described, None, pipeline)
+
+
+# 13. Wrong-type messages say what the key takes.
+
+
+@pytest.mark.parametrize("key", ["parameters", "selective_execution"])
+def test_wrong_type_message_for_mappings(run, emulator, source, key):
+    emulator.clear_requests()
+    result = run("out", {"source": source, "params": {key: "Epochs=3"}})
+    refused_before_any_call(result, emulator, f"params.{key} must be a mapping of names to values, but it is a string")
+    assert "strings to strings" not in result.stderr
+
+
+# 15. An idle check with role_arn: AssumeRole, then one ListPipelineExecutions.
+
+
+def test_idle_check_with_a_role_is_two_calls(run, emulator, pipeline, sts_source):
+    [arn] = emulator.seed_executions(pipeline, 1)
+    source = {**sts_source, "role_arn": "arn:aws:iam::123456789012:role/concourse-sagemaker"}
+    emulator.clear_requests()
+    assert run("check", {"source": source, "version": {"execution_arn": arn}}).json == [{"execution_arn": arn}]
+    assert emulator.request_counts() == {"AssumeRole": 1, "ListPipelineExecutions": 1}
+
+
+# 18. doctor: GetCallerIdentity through sts_endpoint_url (named when unreachable), then DescribePipeline and
+# ListPipelineExecutions.
+
+
+def doctor(pyz, source):
+    """``PYZ doctor`` (under the zipapp's own name, the step is the first argument)."""
+    return subprocess.run(
+        [str(pyz), "doctor"],
+        input=json.dumps({"source": source}),
+        capture_output=True,
+        text=True,
+        env=clean_env(),
+        check=False,
+        timeout=120,
+    )
+
+
+def test_doctor_calls(pyz, emulator, pipeline, sts_source):
+    emulator.clear_requests()
+    done = doctor(pyz, sts_source)
+    assert done.returncode == 0, done.stderr
+    counts = emulator.request_counts()
+    assert counts == {"GetCallerIdentity": 1, "DescribePipeline": 1, "ListPipelineExecutions": 1}
+
+
+def test_doctor_names_sts_endpoint_url_when_sts_is_unreachable(pyz, emulator, source):
+    unreachable = {**source, "sts_endpoint_url": "http://127.0.0.1:9", "max_attempts": 1, "connect_timeout": 1}
+    done = doctor(pyz, unreachable)
+    assert done.returncode == 1
+    assert "http://127.0.0.1:9" in done.stderr and "Check source.sts_endpoint_url/region" in done.stderr
+    assert "source.endpoint_url" not in done.stderr
