@@ -7,7 +7,9 @@ execution's source of another pipeline, ``failed_step`` with ``skip_steps``, and
 from __future__ import annotations
 
 import json
+import signal
 import subprocess
+import time
 from pathlib import Path
 from typing import Any
 
@@ -233,3 +235,45 @@ def test_doctor_names_sts_endpoint_url_when_sts_is_unreachable(pyz, emulator, so
     assert done.returncode == 1
     assert "http://127.0.0.1:9" in done.stderr and "Check source.sts_endpoint_url/region" in done.stderr
     assert "source.endpoint_url" not in done.stderr
+
+
+# 12. Templating: parameters (from the file too), display_name and description; `$$` is a `$`.
+
+
+def test_templating_of_parameters_and_the_file(run, emulator, source, tmp_path, sm):
+    sources = tmp_path / "sources"
+    sources.mkdir()
+    (sources / "p.yml").write_text("FromFile: run-$BUILD_NAME\n", encoding="utf-8")
+    params = {
+        "parameters_file": "p.yml",
+        "parameters": {"Price": "$$5", "Braced": "${BUILD_ID}x", "Unknown": "$NOT_A_BUILD_VAR"},
+        "display_name": "n-$BUILD_ID",
+    }
+    arn = run("out", {"source": source, "params": params}, directory=sources).json["version"]["execution_arn"]
+    values = parameters_of(sm, arn)
+    assert values["FromFile"] == "run-17" and values["Price"] == "$5" and values["Braced"] == "4242x"
+    assert values["Unknown"] == "$NOT_A_BUILD_VAR"
+    assert sm.describe_pipeline_execution(PipelineExecutionArn=arn)["PipelineExecutionDisplayName"] == "n-4242"
+
+
+# 19. Exit codes: 2 for a wrong call, 130 when interrupted.
+
+
+def test_interrupted_is_exit_130(steps_dir):
+    process = subprocess.Popen(
+        [str(steps_dir / "check")],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=clean_env(),
+    )
+    time.sleep(1.5)  # reading stdin, which stays open
+    process.send_signal(signal.SIGINT)
+    stdout, stderr = process.communicate(timeout=30)
+    assert process.returncode == 130 and "interrupted" in stderr and stdout == ""
+
+
+def test_wrong_call_is_exit_2(pyz):
+    done = subprocess.run([str(pyz), "chekc"], capture_output=True, text=True, env=clean_env(), check=False)
+    assert done.returncode == 2 and "unknown step 'chekc'" in done.stderr and done.stdout == ""
