@@ -425,14 +425,15 @@ def size_row(pyz: Path, quick: bool, log: Callable[[str], None]) -> Row:
 
 
 def render(rows: list[Row]) -> str:
+    """The table as Markdown, one row per figure: the README's Performance table is this output, pasted
+    (tests/bench/test_bench_smoke.py compares their figures and targets)."""
     header = ("figure", "ours", "comparison", "ratio", "target", "ok")
     cells = [header] + [
         (row.figure, row.ours, row.comparison, row.ratio, row.target, {True: "yes", False: "NO", None: "-"}[row.ok])
         for row in rows
     ]
-    widths = [max(len(line[column]) for line in cells) for column in range(len(header))]
-    lines = [" | ".join(cell.ljust(width) for cell, width in zip(line, widths)).rstrip() for line in cells]
-    lines.insert(1, "-+-".join("-" * width for width in widths))
+    lines = ["| " + " | ".join(cell or "-" for cell in line) + " |" for line in cells]
+    lines.insert(1, "|" + "---|" * len(header))
     return "\n".join(lines)
 
 

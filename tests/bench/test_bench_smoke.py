@@ -20,10 +20,34 @@ def test_quick_bench_prints_its_table(pyz, tmp_path):
     )
     assert done.returncode == 0, done.stdout + done.stderr
     header = done.stdout.splitlines()[0]
-    assert [cell.strip() for cell in header.split("|")] == ["figure", "ours", "comparison", "ratio", "target", "ok"]
-    rows = {row["figure"]: row for row in json.loads(rows_file.read_text())}
+    assert [cell.strip() for cell in header.strip("|").split("|")] == [
+        "figure", "ours", "comparison", "ratio", "target", "ok"
+    ]  # fmt: skip
+    listed = json.loads(rows_file.read_text())
+    rows = {row["figure"]: row for row in listed}
+    # The README's Performance table is this output, pasted: the same columns, figures in the same order, and
+    # the same targets (the numbers are the last full run's).
+    readme = readme_bench_table()
+    assert readme[0] == [cell.strip() for cell in header.strip("|").split("|")]
+    assert [line[0] for line in readme[1:]] == [row["figure"] for row in listed]
+    for line in readme[1:]:
+        target = rows[line[0]]["target"]
+        assert target == "-" or line[4] == target, f"README's target for {line[0]!r} is {line[4]!r}, not {target!r}"
     assert rows[".pyz size"]["ok"] is True
     assert rows["API calls per check, nothing new"]["ours"] == "1"
     assert rows["API calls, previous gone, 10,000 executions"]["ok"] is True
     assert rows["peak RSS, 10,000 vs 10 executions"]["ok"] is True
     assert rows["check in a fresh container vs naive image"]["ours"] == "skipped: --quick"
+
+
+def readme_bench_table() -> list[list[str]]:
+    """The README table marked ``<!-- bench-table``: its header and rows, as cells."""
+    lines = (ROOT / "README.md").read_text(encoding="utf-8").splitlines()
+    start = next(number for number, line in enumerate(lines) if line.startswith("<!-- bench-table"))
+    table = []
+    for line in lines[start + 1 :]:
+        if not line.startswith("|"):
+            break
+        if not line.startswith("|---"):
+            table.append([cell.strip() for cell in line.strip().strip("|").split("|")])
+    return table
