@@ -32,6 +32,7 @@ from moto.moto_api._internal.models import moto_api_backend
 from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
 
 from tests.emulator.control_api import PREFIX, ControlApi
+from tests.emulator.credentials import IssuedCredentials
 from tests.emulator.errors import ApiError
 from tests.emulator.faults import Faults, RequestLog, fault_error
 from tests.emulator.model import DEFAULT_ACCOUNT, DEFAULT_PAGE_SIZE, DEFAULT_REGION
@@ -95,7 +96,8 @@ class EmulatorApp:
         self.pipelines = PipelinesApi(self.store, default_page_size=default_page_size)
         self.faults = Faults()
         self.requests = RequestLog()
-        self.control = ControlApi(self.store, self.faults, self.requests, reset_moto)
+        self.credentials = IssuedCredentials()
+        self.control = ControlApi(self.store, self.faults, self.requests, reset_moto, credentials=self.credentials)
         self.moto = DomainDispatcherApplication(create_backend_app)
 
     def warm_up(self) -> None:
@@ -184,6 +186,7 @@ class EmulatorApp:
             return _error(start_response, failure, request)
         status, headers = captured["status"], captured["headers"]
         if not request.json_protocol:
+            self.credentials.record(chunks)  # STS answers in XML
             start_response(status, headers)
             return [chunks]
         content_type = dict((k.lower(), v) for k, v in headers).get("content-type", "")

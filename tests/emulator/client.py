@@ -242,3 +242,7 @@ class EmulatorClient:
 
     def clear_requests(self) -> None:
         self._call("clear_requests")
+
+    def issued_credentials(self) -> list[str]:
+        """The secret access key and session token of every credential STS issued since the emulator started."""
+        return [str(value) for value in self._call("issued_credentials")["values"]]

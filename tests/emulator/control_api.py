@@ -12,6 +12,7 @@ from collections.abc import Callable
 from typing import Any
 
 from tests.emulator import lifecycle
+from tests.emulator.credentials import IssuedCredentials
 from tests.emulator.errors import ApiError, validation_error
 from tests.emulator.faults import Faults, RequestLog
 from tests.emulator.model import (
@@ -46,11 +47,19 @@ def _action(name: str) -> Callable[[Action], Action]:
 class ControlApi:
     """Dispatches control actions against the emulator's state."""
 
-    def __init__(self, store: Store, faults: Faults, requests: RequestLog, reset_moto: Callable[[], None]) -> None:
+    def __init__(
+        self,
+        store: Store,
+        faults: Faults,
+        requests: RequestLog,
+        reset_moto: Callable[[], None],
+        credentials: IssuedCredentials | None = None,
+    ) -> None:
         self.store = store
         self.faults = faults
         self.requests = requests
         self.reset_moto = reset_moto
+        self.credentials = credentials or IssuedCredentials()
 
     def handle(self, action: str, body: bytes) -> tuple[int, dict[str, Any]]:
         """(HTTP status, JSON document) for one control request."""
@@ -272,3 +281,8 @@ def _request_counts(api: ControlApi, payload: dict[str, Any]) -> dict[str, Any]:
 def _clear_requests(api: ControlApi, payload: dict[str, Any]) -> dict[str, Any]:
     api.requests.clear()
     return {}
+
+
+@_action("issued_credentials")
+def _issued_credentials(api: ControlApi, payload: dict[str, Any]) -> dict[str, Any]:
+    return {"values": api.credentials.values()}
