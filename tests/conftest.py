@@ -2,8 +2,12 @@
 
 Behaviour tests never import the resource: they run ``dist/sagemaker-pipeline-resource.pyz`` through
 symlinks named ``check``, ``in`` and ``out`` (the step is argv[0]), with the payload on stdin, the
-directory as argv[1] and the BUILD_* variables in the environment. Every run is also checked for leaked
-secrets: no value in :data:`SECRETS` may appear in stdout, stderr or any file a step wrote.
+directory as argv[1] and the BUILD_* variables in the environment.
+
+Every run goes through the leak harness (:func:`find_leaks`): every credential the run could know (the
+payload's ``source``, the environment's variables and token files, every credential the emulator's STS
+has issued, and any a test adds to ``run.secrets``) is searched for in every byte of stdout, stderr and
+the files in the step's directory, as is and URL-encoded.
 """
 
 from __future__ import annotations
@@ -12,6 +16,7 @@ import json
 import os
 import subprocess
 import sys
+import urllib.parse
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -19,6 +24,8 @@ from typing import Any
 
 import boto3
 import pytest
+
+from sagemaker_pipeline_resource.redact import MIN_LENGTH
 
 pytest_plugins = ["tests.emulator.pytest_plugin"]
 
@@ -61,6 +68,51 @@ def assert_no_secrets(*texts: str, where: str = "output") -> None:
             assert secret not in text, f"a secret leaked into {where}"
 
 
+# What botocore's default chain reads from the environment that is secret: values, and files holding one.
+CREDENTIAL_ENV = (
+    "AWS_SECRET_ACCESS_KEY",
+    "AWS_SESSION_TOKEN",
+    "AWS_SECURITY_TOKEN",
+    "AWS_CONTAINER_AUTHORIZATION_TOKEN",
+)
+CREDENTIAL_FILE_ENV = ("AWS_WEB_IDENTITY_TOKEN_FILE", "AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE")
+
+
+def known_credentials(payload: object, env: dict[str, str], emulator: Any, extra: list[str]) -> dict[str, str]:
+    """Every credential a run could know, by what it is: configured, in the environment, issued by STS."""
+    found: dict[str, str] = {secret: "a conftest secret" for secret in SECRETS}
+    source = payload.get("source") if isinstance(payload, dict) else None
+    for key in ("secret_access_key", "session_token"):
+        if isinstance(source, dict) and isinstance(source.get(key), str):
+            found[source[key]] = f"source.{key}"
+    for name in CREDENTIAL_ENV:
+        if env.get(name):
+            found[env[name]] = name
+    for name in CREDENTIAL_FILE_ENV:
+        if env.get(name) and Path(env[name]).is_file():
+            found[Path(env[name]).read_text(encoding="utf-8").strip()] = f"the token in {name}"
+    for value in emulator.issued_credentials() if emulator is not None else ():
+        found[value] = "issued by the emulator's STS"
+    for value in extra:
+        found[value] = "added by the test"
+    # Shorter values cannot be told apart from ordinary text (the resource warns about them instead).
+    return {value: what for value, what in found.items() if len(value) >= MIN_LENGTH}
+
+
+def find_leaks(credentials: dict[str, str], outputs: dict[str, bytes]) -> list[str]:
+    """Where each credential occurs in ``outputs`` (name -> bytes), as is or URL-encoded: one line per leak."""
+    leaks = []
+    for value, what in credentials.items():
+        for form in {value, urllib.parse.quote(value, safe="")}:
+            needle = form.encode()
+            for where, data in outputs.items():
+                at = data.find(needle)
+                if at >= 0:
+                    context = data[max(0, at - 60) : at + len(needle) + 20].replace(needle, b"<CREDENTIAL>")
+                    leaks.append(f"{what} leaked into {where}: ...{context.decode('utf-8', 'replace')}...")
+    return leaks
+
+
 @pytest.fixture(scope="session")
 def pyz() -> Path:
     """The built zipapp (``make test`` builds it first; built here when a test is run on its own)."""
@@ -87,11 +139,13 @@ def clean_env(extra: dict[str, str] | None = None) -> dict[str, str]:
 
 
 class Runner:
-    """Runs one step of the .pyz the way Concourse does."""
+    """Runs one step of the .pyz the way Concourse does (or ``doctor``), and searches it for leaks."""
 
-    def __init__(self, steps_dir: Path, tmp_path: Path) -> None:
+    def __init__(self, steps_dir: Path, tmp_path: Path, emulator: Any = None) -> None:
         self.steps_dir = steps_dir
         self.tmp_path = tmp_path
+        self.emulator = emulator
+        self.secrets: list[str] = []  # more credentials to search for (a test's own credential server)
 
     def __call__(
         self,
@@ -104,29 +158,35 @@ class Runner:
         timeout: float = 120,
         leak_check: bool = True,
     ) -> Result:
-        args = [str(self.steps_dir / step)]
+        if step == "doctor":
+            args = [str((self.steps_dir / "check").resolve()), "doctor"]  # under its own name
+        else:
+            args = [str(self.steps_dir / step)]
         if step in ("in", "out"):
             directory = directory or self.tmp_path / step
             directory.mkdir(parents=True, exist_ok=True)
             args.append(str(directory))
-        full_env = clean_env({**(BUILD_ENV if build and step != "check" else {}), **(env or {})})
+        full_env = clean_env({**(BUILD_ENV if build and step not in ("check", "doctor") else {}), **(env or {})})
         stdin = raw if raw is not None else json.dumps(payload)
         done = subprocess.run(
-            args, input=stdin, capture_output=True, text=True, env=full_env, timeout=timeout, check=False
+            args, input=stdin.encode(), capture_output=True, env=full_env, timeout=timeout, check=False
         )
+        stdout, stderr = done.stdout.decode("utf-8", "replace"), done.stderr.decode("utf-8", "replace")
+        result = Result(step, done.returncode, stdout, stderr)
         if not leak_check:
-            return Result(step, done.returncode, done.stdout, done.stderr)
-        assert_no_secrets(done.stdout, done.stderr, where=f"{step}'s output")
+            return result
+        outputs = {f"{step}'s stdout": done.stdout, f"{step}'s stderr": done.stderr}
         if directory is not None and directory.exists():
-            for path in directory.rglob("*"):
-                if path.is_file():
-                    assert_no_secrets(path.read_text(encoding="utf-8", errors="replace"), where=str(path))
-        return Result(step, done.returncode, done.stdout, done.stderr)
+            outputs.update({str(path): path.read_bytes() for path in directory.rglob("*") if path.is_file()})
+        leaks = find_leaks(known_credentials(payload, full_env, self.emulator, self.secrets), outputs)
+        assert not leaks, "\n".join(leaks)
+        return result
 
 
 @pytest.fixture
-def run(steps_dir: Path, tmp_path: Path) -> Runner:
-    return Runner(steps_dir, tmp_path)
+def run(steps_dir: Path, tmp_path: Path, request: pytest.FixtureRequest) -> Runner:
+    emulator = request.getfixturevalue("emulator_server") if "emulator" in request.fixturenames else None
+    return Runner(steps_dir, tmp_path, emulator)
 
 
 @pytest.fixture
