@@ -61,8 +61,23 @@ def list_parameters(client: Any, execution_arn: str) -> dict[str, str]:
     return parameters
 
 
+def latest_attempts(steps: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """One entry per step (per ForEach iteration): its latest attempt.
+
+    A retried step may be listed once per attempt (the emulator's per_attempt switch; AWS's listing of
+    retries is unverified): the old Failed entry is history, not the outcome.
+    """
+    latest: dict[tuple[str, object], dict[str, Any]] = {}
+    for step in steps:
+        key = (str(step.get("StepName")), (step.get("IterationContext") or {}).get("Index"))
+        known = latest.get(key)
+        if known is None or step.get("AttemptCount", 1) >= known.get("AttemptCount", 1):
+            latest[key] = step
+    return list(latest.values())
+
+
 def failing_steps(steps: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    return [step for step in steps if step.get("StepStatus") == "Failed"]
+    return [step for step in latest_attempts(steps) if step.get("StepStatus") == "Failed"]
 
 
 def format_duration(start: object, end: object) -> str | None:

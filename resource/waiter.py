@@ -24,18 +24,25 @@ from sagemaker_pipeline_resource.get import format_duration, list_steps
 class Progress:
     """Remembers each step's last status so that only transitions are printed."""
 
-    seen: dict[str, str] = field(default_factory=dict)
+    seen: dict[tuple[str, object, object], str] = field(default_factory=dict)
     write: Callable[[str], None] = lambda line: print(line, file=sys.stderr, flush=True)
 
     def update(self, steps: list[dict[str, Any]]) -> None:
         for step in steps:
             name = str(step.get("StepName", "?"))
             status = str(step.get("StepStatus", "?"))
-            if self.seen.get(name) == status:
+            # A step is listed once per ForEach iteration, and a retried one may be listed once per attempt:
+            # each entry is its own line, or a retry's old Failed entry and its new one would flip-flop.
+            iteration = step.get("IterationContext") or {}
+            attempt = step.get("AttemptCount", 1)
+            key = (name, iteration.get("Index"), attempt)
+            if self.seen.get(key) == status:
                 continue
-            self.seen[name] = status
+            self.seen[key] = status
             kind = step.get("Metadata") and next(iter(step["Metadata"]), None)
-            label = f"{name} ({kind})" if kind else name
+            label = name + (f"[{iteration.get('Item', iteration.get('Index'))}]" if iteration else "")
+            label += f" (attempt {attempt})" if isinstance(attempt, int) and attempt > 1 else ""
+            label = f"{label} ({kind})" if kind else label
             took = format_duration(step.get("StartTime"), step.get("EndTime"))
             reason = f": {step['FailureReason']}" if step.get("FailureReason") else ""
             suffix = f" after {took}" if took and status not in ("Starting", "Executing") else ""

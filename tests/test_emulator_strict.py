@@ -173,3 +173,62 @@ def test_access_denied_on_one_operation(emulator: EmulatorClient) -> None:
     assert "sagemaker:StartPipelineExecution" in caught.value.response["Error"]["Message"]
     with pytest.raises(EmulatorError):
         emulator.credential_fault("AKIANOSTART000000001", "bad_luck")
+
+
+FOR_EACH = [
+    {"name": "Prepare", "type": "Processing"},
+    {
+        "name": "TrainEach",
+        "type": "ForEach",
+        "arguments": {"Items": ["eu", "us", "ap"], "Steps": [{"Name": "TrainRegion", "Type": "Training"}]},
+    },
+    {"name": "Register", "type": "RegisterModel"},
+]
+
+
+def test_for_each_iterations_are_entries_with_their_iteration_context(emulator: EmulatorClient, sm: Any) -> None:
+    arn = emulator.create_pipeline("p", steps=FOR_EACH)
+    done = emulator.start_execution(arn)
+    emulator.finish(done)
+    steps = sm.list_pipeline_execution_steps(PipelineExecutionArn=done, SortOrder="Ascending")["PipelineExecutionSteps"]
+    assert [s["StepName"] for s in steps] == ["Prepare", "TrainEach", *["TrainRegion"] * 3, "Register"]
+    contexts = [s["IterationContext"] for s in steps if "IterationContext" in s]
+    assert contexts == [
+        {"ParentStepName": "TrainEach", "Index": i, "Item": item} for i, item in enumerate(["eu", "us", "ap"])
+    ]
+    jobs = {s["Metadata"]["TrainingJob"]["Arn"] for s in steps if s["StepName"] == "TrainRegion"}
+    assert len(jobs) == 3  # one training job per iteration
+    for_each = steps[1]["Metadata"]["ForEach"]
+    assert (for_each["InputItemCount"], for_each["TotalStepCount"], for_each["SucceededStepCount"]) == (3, 3, 3)
+    failed = emulator.start_execution(arn)
+    emulator.finish(failed, "Failed", failing_step="TrainEach")
+    pages = sm.get_paginator("list_pipeline_execution_steps").paginate(
+        PipelineExecutionArn=failed, PaginationConfig={"PageSize": 1}
+    )
+    steps = [s for page in pages for s in page["PipelineExecutionSteps"]]  # paging tells iterations apart
+    assert [(s["StepName"], s["StepStatus"]) for s in steps][::-1] == [
+        ("Prepare", "Succeeded"),
+        ("TrainEach", "Failed"),
+        ("TrainRegion", "Succeeded"),
+        ("TrainRegion", "Succeeded"),
+        ("TrainRegion", "Failed"),
+    ]
+    assert steps[0]["IterationContext"]["Item"] == "ap"
+
+
+@pytest.mark.parametrize("entries", ["per_step", "per_attempt"])
+def test_a_retried_step_has_one_entry_or_one_per_attempt(emulator: EmulatorClient, sm: Any, entries: str) -> None:
+    emulator.set_strictness(step_entries=entries)
+    arn = emulator.create_pipeline("p")
+    failed = emulator.start_execution(arn)
+    emulator.finish(failed, "Failed", failing_step="Train")
+    sm.retry_pipeline_execution(PipelineExecutionArn=failed)
+    emulator.finish(failed, "Succeeded")
+    steps = sm.list_pipeline_execution_steps(PipelineExecutionArn=failed, SortOrder="Ascending")[
+        "PipelineExecutionSteps"
+    ]
+    listed = [(s["StepName"], s["StepStatus"], s["AttemptCount"]) for s in steps]
+    if entries == "per_step":
+        assert listed == [("Preprocess", "Succeeded", 1), ("Train", "Succeeded", 2)]
+    else:
+        assert listed == [("Preprocess", "Succeeded", 1), ("Train", "Failed", 1), ("Train", "Succeeded", 2)]

@@ -7,6 +7,7 @@ only if the resource were right by luck. Where AWS's behaviour is unverified, bo
 from __future__ import annotations
 
 import datetime as dt
+import json
 import time
 
 import pytest
@@ -165,3 +166,50 @@ def test_assume_role_credential_errors_are_explained(run, emulator, sts_source, 
     assert result.returncode == 1 and result.stdout == ""
     assert code in result.stderr and hint in result.stderr and "assuming the role" in result.stderr
     assert "Traceback" not in result.stderr and SECRET_ACCESS_KEY not in result.stderr
+
+
+# Step entries: one per ForEach iteration, and possibly one per attempt ---------------------------
+
+
+@pytest.mark.parametrize("entries", ["per_step", "per_attempt"])
+def test_get_after_a_successful_retry_names_no_failed_step(run, emulator, pipeline, source, entries, tmp_path):
+    emulator.set_strictness(step_entries=entries)
+    arn = emulator.start_execution(pipeline, start_time=NOW - dt.timedelta(minutes=30))
+    emulator.finish(arn, "Failed", failing_step="Train", failure_reason="AlgorithmError: NaN")
+    assert run("out", {"source": source, "params": {"action": "retry", "execution_arn": arn}}).returncode == 0
+    emulator.finish(arn, "Succeeded")
+    dest = tmp_path / "retried"
+    meta = {m["name"]: m["value"] for m in run("in", {"source": source, "version": {"execution_arn": arn}},
+                                                 directory=dest).json["metadata"]}  # fmt: skip
+    assert meta["status"] == "Succeeded" and "failed_step" not in meta
+    steps = json.loads((dest / "steps.json").read_text(encoding="utf-8"))
+    assert len(steps) == (3 if entries == "per_attempt" else 2)  # steps.json keeps every entry AWS listed
+
+
+def test_waiting_on_a_retry_prints_each_attempt_once(run, emulator, pipeline, source):
+    emulator.set_strictness(step_entries="per_attempt")
+    arn = emulator.start_execution(pipeline, start_time=NOW - dt.timedelta(minutes=30))
+    emulator.finish(arn, "Failed", failing_step="Train")
+    emulator.set_lifecycle(finish_after_polls=3)
+    params = {"action": "retry", "execution_arn": arn, "wait": True, "poll_interval": 1}
+    result = run("out", {"source": source, "params": params})
+    assert result.returncode == 0, result.stderr
+    train = [line.strip() for line in result.stderr.splitlines() if "step Train" in line]
+    assert [line.split(":")[1].split()[0] for line in train] == ["Failed", "Executing", "Succeeded"]
+    assert "attempt 2" in train[1] and "attempt 2" in train[2]
+
+
+def test_waiting_on_a_for_each_prints_every_iteration(run, emulator, source):
+    steps = [
+        {"name": "TrainEach", "type": "ForEach",
+         "arguments": {"Items": ["eu", "us"], "Steps": [{"Name": "TrainRegion", "Type": "Training"}]}},
+    ]  # fmt: skip
+    other = emulator.create_pipeline("regional", steps=steps)
+    emulator.set_lifecycle(finish_after_polls=1, final_status="Failed", failing_step="TrainEach")
+    params = {"wait": True, "poll_interval": 1}
+    result = run("out", {"source": {**source, "pipeline": other}, "params": params})
+    assert result.returncode == 1
+    lines = [line.strip() for line in result.stderr.splitlines() if "step TrainRegion" in line]
+    assert any(line.startswith("step TrainRegion[eu] (TrainingJob): Succeeded") for line in lines)
+    assert any(line.startswith("step TrainRegion[us] (TrainingJob): Failed") for line in lines)
+    assert "TrainRegion: " in result.stderr.split("ended Failed")[1]  # the failure names the failed iteration's step

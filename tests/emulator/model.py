@@ -232,7 +232,8 @@ class Execution:
     started_ms: int | None = None  # StartTime when it differs from CreationTime (strict.start_delay_seconds)
     fresh: bool = False  # started through the API: subject to the not-found window (strict.py)
     reads: int = 0  # reads by ARN so far (for strict.not_found_reads)
-    failed_attempts: tuple[tuple[int, int], ...] = ()  # (step index, end ms) of attempts a retry superseded
+    # Step entries of attempts a retry superseded, kept as they were (strict step_entries="per_attempt").
+    superseded: list[dict[str, Any]] = field(default_factory=list)
 
     @property
     def start_ms(self) -> int:

@@ -35,7 +35,7 @@ from tests.emulator.model import (
     seconds,
 )
 from tests.emulator.paging import decode_token, encode_token
-from tests.emulator.steps import render_steps
+from tests.emulator.steps import entry_key, render_steps
 from tests.emulator.store import Store
 from tests.emulator.validation import RequestValidator
 
@@ -531,7 +531,7 @@ def list_pipeline_execution_steps(api: PipelinesApi, params: dict[str, Any], cal
     if not ascending:
         steps.reverse()
     kind = f"steps:{execution.arn}:{'asc' if ascending else 'desc'}"
-    page, token = _paged(api, params, steps, kind, key=lambda step: step["StepName"])
+    page, token = _paged(api, params, steps, kind, key=entry_key)
     return _with_token({"PipelineExecutionSteps": page}, token)
 
 
@@ -595,6 +595,8 @@ def retry_pipeline_execution(api: PipelinesApi, params: dict[str, Any], caller: 
         )
     if params.get("ParallelismConfiguration"):
         execution.parallelism = params["ParallelismConfiguration"]
+    if api.store.strict.step_entries == "per_attempt":
+        execution.superseded.extend(s for s in render_steps(execution, now) if s["StepStatus"] == "Failed")
     lifecycle.retry(execution, api.store.lifecycle, now)
     api.store.tokens[token_key] = execution.arn
     return {"PipelineExecutionArn": execution.arn}

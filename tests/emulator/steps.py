@@ -70,7 +70,73 @@ def render_steps(execution: Execution, now: int) -> list[dict[str, Any]]:
         step["AttemptCount"] = execution.attempts if index == reached - 1 else 1
         step["Metadata"] = step_metadata(execution, spec)
         out.append(step)
+        if spec.type == "ForEach":
+            out.extend(_iterations(execution, spec, step, step_start, width))
+    return _with_superseded(execution, out)
+
+
+def _with_superseded(execution: Execution, out: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Attempts a retry superseded, each listed just before the current attempt of its step (per_attempt)."""
+    merged = list(out)
+    for old in execution.superseded:
+        current = next((e for e in out if _identity(e) == _identity(old)), None)
+        at = next((i for i, e in enumerate(merged) if e is current), len(merged))
+        merged.insert(at, old)
+    return merged
+
+
+def _identity(entry: dict[str, Any]) -> tuple[str, object]:
+    return (entry["StepName"], entry.get("IterationContext", {}).get("Index"))
+
+
+def _iterations(
+    execution: Execution, spec: StepSpec, parent: dict[str, Any], start: int, width: int
+) -> list[dict[str, Any]]:
+    """A ForEach step's body steps, one entry per item and body step, each with its ``IterationContext``.
+
+    The ForEach entry itself gets ``Metadata.ForEach`` with the counts. Iterations run one after another:
+    when the ForEach step failed or stopped, its last iteration is the one that did, the others succeeded.
+    """
+    items = [str(item) for item in spec.arguments.get("Items") or []]
+    body = [b for b in spec.arguments.get("Steps") or [] if isinstance(b, dict) and b.get("Name")]
+    total = len(items) * len(body)
+    out: list[dict[str, Any]] = []
+    slot = max(1, width // max(1, total))
+    for position in range(total):
+        index, body_step = divmod(position, len(body))
+        spec_of = StepSpec(str(body[body_step]["Name"]), str(body[body_step].get("Type") or "Processing"))
+        last = position == total - 1
+        status = parent["StepStatus"] if last or parent["StepStatus"] == "Executing" else "Succeeded"
+        entry: dict[str, Any] = {"StepName": spec_of.name, "StartTime": seconds(start + position * slot)}
+        if status != "Executing":
+            entry["EndTime"] = (
+                parent["EndTime"] if last and "EndTime" in parent else seconds(start + (position + 1) * slot)
+            )
+        entry["StepStatus"] = status
+        if status == "Failed":
+            entry["FailureReason"] = parent.get("FailureReason") or _step_failure(execution, spec_of)
+        entry["AttemptCount"] = 1
+        entry["Metadata"] = step_metadata(execution, spec_of, suffix=f"{index}")
+        entry["IterationContext"] = {"ParentStepName": spec.name, "Index": index, "Item": items[index]}
+        out.append(entry)
+    counts = {s: sum(1 for e in out if e["StepStatus"] == s) for s in ("Succeeded", "Failed", "Stopped")}
+    parent["Metadata"] = {
+        "ForEach": {
+            "Status": parent["StepStatus"],
+            "InputItemCount": len(items),
+            "TotalStepCount": total,
+            "SucceededStepCount": counts["Succeeded"],
+            "FailedStepCount": counts["Failed"],
+            "StoppedStepCount": counts["Stopped"],
+        }
+    }
     return out
+
+
+def entry_key(entry: dict[str, Any]) -> str:
+    """What tells step entries apart (paging cursor): name, iteration and attempt."""
+    iteration = entry.get("IterationContext", {}).get("Index", "")
+    return f"{entry['StepName']}/{iteration}/{entry.get('AttemptCount', 1)}"
 
 
 def _step_failure(execution: Execution, spec: StepSpec) -> str:
@@ -80,20 +146,20 @@ def _step_failure(execution: Execution, spec: StepSpec) -> str:
     return f"ClientError: Step {spec.name} failed (emulated failure)."
 
 
-def job_name(execution: Execution, spec: StepSpec) -> str:
+def job_name(execution: Execution, spec: StepSpec, salt: str = "") -> str:
     """``pipelines-<execution id>-<step name>-<10 chars>``, at most 63 characters like SageMaker's."""
-    suffix = hashlib.sha256(f"{execution.arn}/{spec.name}/{execution.attempts}".encode()).hexdigest()[:10]
+    suffix = hashlib.sha256(f"{execution.arn}/{spec.name}/{execution.attempts}{salt}".encode()).hexdigest()[:10]
     room = 63 - len("pipelines-") - len(execution.execution_id) - len(suffix) - 2
     return f"pipelines-{execution.execution_id}-{spec.name[:room]}-{suffix}"
 
 
-def step_metadata(execution: Execution, spec: StepSpec) -> dict[str, Any]:
-    """What SageMaker reports under ``Metadata`` for a step of this type."""
+def step_metadata(execution: Execution, spec: StepSpec, suffix: str = "") -> dict[str, Any]:
+    """What SageMaker reports under ``Metadata`` for a step of this type (``suffix``: per ForEach iteration)."""
     pipeline = execution.pipeline
     prefix = f"arn:{partition_of(pipeline.region)}:sagemaker:{pipeline.region}:{pipeline.account}"
     if spec.type in _JOB_STEPS:
         key, resource = _JOB_STEPS[spec.type]
-        return {key: {"Arn": f"{prefix}:{resource}/{job_name(execution, spec).lower()}"}}
+        return {key: {"Arn": f"{prefix}:{resource}/{job_name(execution, spec, suffix).lower()}"}}
     if spec.type == "RegisterModel":
         group = str(spec.arguments.get("ModelPackageGroupName") or f"{pipeline.name}-models")
         return {"RegisterModel": {"Arn": f"{prefix}:model-package/{group.lower()}/{execution.seq}"}}
