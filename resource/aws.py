@@ -21,7 +21,6 @@ import functools
 import os
 import re
 import sys
-import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -158,6 +157,8 @@ class AWS:
         if self._ca_file is None:
             # The private CA is added to the trust store, not put in its place: STS and public endpoints
             # must still verify while a VPC endpoint or proxy presents a certificate of the private CA.
+            import tempfile  # noqa: PLC0415 (start-up: only a ca_bundle needs it; see startup.py)
+
             text = Path(trusted).read_text(encoding="utf-8").rstrip("\n") + "\n" + self.config.ca_bundle.strip()
             handle = tempfile.NamedTemporaryFile("w", suffix=".pem", delete=False, encoding="utf-8")  # noqa: SIM115
             with handle:

@@ -5,6 +5,10 @@ the base name of ``argv[0]``. Run under any other name (``./sagemaker-pipeline-r
 payload.json``) the step is the first argument. Each step is a function handed its stdin, stdout, stderr,
 arguments and environment; :func:`main` only wires the real ones in.
 
+Start-up is most of a check's cost (Concourse runs it in a fresh container every minute), so each runner
+imports only what its step needs, when it runs (a check never loads put's or doctor's code), and
+:func:`main` first defers what no step uses (:mod:`startup`).
+
 Rules every step follows here, not in each step:
 
 - stdout carries the JSON answer and nothing else: during the step ``sys.stdout`` points at stderr, so a
@@ -31,11 +35,8 @@ from typing import Any, TextIO
 from concoursetools import BuildMetadata
 from concoursetools.parsing import format_check_output, format_in_out_output
 
-from sagemaker_pipeline_resource import __version__, redact
-from sagemaker_pipeline_resource.doctor import doctor
+from sagemaker_pipeline_resource import __version__, redact, startup
 from sagemaker_pipeline_resource.errors import DEBUG_ENV, ResourceError
-from sagemaker_pipeline_resource.resource import PipelineResource
-from sagemaker_pipeline_resource.version import ExecutionVersion
 
 PROGRAM = "sagemaker-pipeline-resource"
 STEPS = ("check", "in", "out")
@@ -136,6 +137,9 @@ def _build_metadata(environ: Mapping[str, str]) -> BuildMetadata:
 
 
 def run_check(payload: dict[str, Any], args: list[str], environ: Mapping[str, str]) -> str:
+    with startup.loading():
+        from sagemaker_pipeline_resource.resource import PipelineResource
+        from sagemaker_pipeline_resource.version import ExecutionVersion
 
     _payload_keys(payload, ("source", "version"), "check")
     resource = PipelineResource(**_mapping(payload["source"], "source"))
@@ -146,6 +150,9 @@ def run_check(payload: dict[str, Any], args: list[str], environ: Mapping[str, st
 
 
 def run_in(payload: dict[str, Any], args: list[str], environ: Mapping[str, str]) -> str:
+    with startup.loading():
+        from sagemaker_pipeline_resource.resource import PipelineResource
+        from sagemaker_pipeline_resource.version import ExecutionVersion
 
     _payload_keys(payload, ("source", "version", "params"), "in")
     destination = _directory(args, "in", "the destination directory")
@@ -159,6 +166,8 @@ def run_in(payload: dict[str, Any], args: list[str], environ: Mapping[str, str])
 
 
 def run_out(payload: dict[str, Any], args: list[str], environ: Mapping[str, str]) -> str:
+    with startup.loading():
+        from sagemaker_pipeline_resource.resource import PipelineResource
 
     _payload_keys(payload, ("source", "params"), "out")
     sources = _directory(args, "out", "the build's sources directory")
@@ -169,6 +178,9 @@ def run_out(payload: dict[str, Any], args: list[str], environ: Mapping[str, str]
 
 
 def run_doctor(payload: dict[str, Any], args: list[str], environ: Mapping[str, str]) -> str:
+    with startup.loading():
+        from sagemaker_pipeline_resource.doctor import doctor
+
     source = payload["source"] if isinstance(payload.get("source"), dict) else payload
     return doctor(_mapping(source, "source"))
 
@@ -231,6 +243,7 @@ def _run(
 
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the zipapp and of ``python -m sagemaker_pipeline_resource``."""
+    startup.install()
     argv = list(sys.argv if argv is None else argv)
     streams = Streams(sys.stdin, sys.stdout, sys.stderr)
     name = Path(argv[0]).name if argv else PROGRAM

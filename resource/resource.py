@@ -2,7 +2,8 @@
 
 Each method parses its params into a dataclass and hands over to the module that implements the step
 (:mod:`check`, :mod:`get`, :mod:`put`); this class only ties them to concoursetools' interface, so that
-the resource can also be driven by concoursetools' own test wrappers.
+the resource can also be driven by concoursetools' own test wrappers. Each step's module is imported when
+the step runs: a check (every minute, in a fresh container) does not pay for loading get's and put's code.
 """
 
 from __future__ import annotations
@@ -12,7 +13,6 @@ from typing import Any
 
 from concoursetools import BuildMetadata, ConcourseResource
 
-from sagemaker_pipeline_resource import check, get, put
 from sagemaker_pipeline_resource.aws import AWS
 from sagemaker_pipeline_resource.config import GetParams, PutParams, SourceConfig
 from sagemaker_pipeline_resource.version import ExecutionVersion
@@ -31,16 +31,22 @@ class PipelineResource(ConcourseResource[ExecutionVersion]):
         return AWS(self.config, team=build.BUILD_TEAM_NAME or None, pipeline=build.BUILD_PIPELINE_NAME)
 
     def fetch_new_versions(self, previous_version: ExecutionVersion | None = None) -> list[ExecutionVersion]:
+        from sagemaker_pipeline_resource import check
+
         return check.check(self._aws(), previous_version)
 
     def download_version(
         self, version: ExecutionVersion, destination_dir: Path, build_metadata: BuildMetadata, **params: Any
     ) -> tuple[ExecutionVersion, dict[str, str]]:
+        from sagemaker_pipeline_resource import get
+
         parsed = GetParams.from_json(params)
         return version, get.download(self._aws(build_metadata), version, destination_dir, parsed)
 
     def publish_new_version(
         self, sources_dir: Path, build_metadata: BuildMetadata, **params: Any
     ) -> tuple[ExecutionVersion, dict[str, str]]:
+        from sagemaker_pipeline_resource import put
+
         parsed = PutParams.from_json(params)
         return put.publish(self._aws(build_metadata), parsed, sources_dir, build_metadata)
