@@ -248,9 +248,16 @@ class AWS:
         if self._resolved is not None:
             return self._resolved
         with translate_errors("getting AWS credentials", self.config):
-            credentials = self.session.get_credentials()
-            if credentials is not None:
-                register_frozen(credentials, f"the credentials from the {self.credential_source}")
+            try:
+                credentials = self.session.get_credentials()
+                if credentials is not None:
+                    register_frozen(credentials, f"the credentials from the {self.credential_source}")
+            except ValueError as error:  # botocore refusing a value of the default chain's environment
+                raise ResourceError(
+                    f"The AWS credentials could not be loaded from the {self.credential_source}: {error}.",
+                    "Check the worker's AWS_* environment variables and the files they name (a token file "
+                    "must not end with a newline for AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE).",
+                ) from error
         if credentials is None:
             raise ResourceError(
                 "No AWS credentials were found: source has no access_key_id/secret_access_key and the worker "

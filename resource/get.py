@@ -10,6 +10,10 @@ Files (each JSON file UTF-8, datetimes ISO 8601 with their time zone):
 - ``model_package_arn``, ``training_job_name``... and ``artifacts.json``: what a deploy job needs, from the
   steps' metadata (see :mod:`artifacts`; not with ``skip_steps``).
 
+Every file holds only what SageMaker answered about the execution (ResponseMetadata, the one part about
+the HTTP exchange, is dropped): nothing from ``source``, the environment or the credentials is ever handed
+to a writer here, so no file can hold a credential (the leak harness in the tests checks every file).
+
 A running execution is waited for first (``params.wait``, default true, with :func:`waiter.wait`), so that
 a job triggered by a put's version (the only time Concourse hands out a running execution) sees its outcome.
 """

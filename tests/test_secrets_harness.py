@@ -141,3 +141,16 @@ def test_no_credential_leaks(run, emulator, pipeline, sts_source, container_endp
         assert "<SecretAccessKey>***</SecretAccessKey><SessionToken>***</SessionToken>" in logs
     if method == "web identity":
         assert "'WebIdentityToken': '***'" in logs
+
+
+def test_a_bad_container_token_file_is_a_clean_error(run, source, container_endpoint, tmp_path):
+    token = tmp_path / "container-token"
+    token.write_text(CONTAINER_AUTH_TOKEN + "\n", encoding="utf-8")  # as an editor saves it
+    ambient = {key: value for key, value in source.items() if key not in ("access_key_id", "secret_access_key")}
+    env = {
+        "AWS_CONTAINER_CREDENTIALS_FULL_URI": container_endpoint,
+        "AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE": str(token),
+    }
+    result = run("check", {"source": ambient}, env=env)
+    assert result.returncode == 1, result.stderr
+    assert "not a legal header value" in result.stderr and "must not end with a newline" in result.stderr
