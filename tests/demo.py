@@ -1,8 +1,9 @@
 """``make demo``: the resource end to end, as Concourse runs it, against the local SageMaker emulator.
 
 No AWS account and no credentials: the emulator listens on 127.0.0.1 and accepts the fake keys below.
-Steps: start the emulator with a sample pipeline; ``out`` starts an execution and waits for it; ``check``
-finds it once it has finished; ``in`` downloads it into a directory. Each step's payload, stdout, stderr
+Steps: start the emulator (no pipeline yet); ``out`` deploys a pipeline definition (creating the pipeline),
+starts that version and waits for it; ``check`` finds the execution once it has finished; ``in`` downloads it
+into a directory, with the model package ARN and job names a deploy job reads. Each step's payload, stdout, stderr
 and files are shown. The emulator is stopped on the way out, also when a step fails.
 """
 
@@ -18,6 +19,23 @@ from pathlib import Path
 from typing import Any
 
 from tests.emulator.fixture import run_emulator
+
+PIPELINE = "arn:aws:sagemaker:us-east-1:123456789012:pipeline/churn-model"
+ROLE = "arn:aws:iam::123456789012:role/sagemaker-pipeline-execution"
+# The pipeline definition a task would write with the SageMaker SDK (pipeline.definition()), abridged.
+DEFINITION = {
+    "Version": "2020-12-01",
+    "Metadata": {},
+    "Parameters": [
+        {"Name": "Epochs", "Type": "String", "DefaultValue": "10"},
+        {"Name": "InstanceType", "Type": "String", "DefaultValue": "ml.m5.large"},
+    ],
+    "Steps": [
+        {"Name": "Preprocess", "Type": "Processing", "Arguments": {}},
+        {"Name": "Train", "Type": "Training", "Arguments": {}},
+        {"Name": "Register", "Type": "RegisterModel", "Arguments": {"ModelPackageGroupName": "ChurnModels"}},
+    ],
+}
 
 BUILD_ENV = {
     "BUILD_ID": "1",
@@ -56,27 +74,26 @@ def main() -> int:
     pyz = args.pyz.resolve()
     with run_emulator() as emulator, tempfile.TemporaryDirectory(prefix="resource-demo-") as tmp:
         print(f"emulator: {emulator.url}")
-        pipeline = emulator.create_pipeline(
-            "churn-model",
-            steps=[{"name": "Preprocess", "type": "Processing"}, {"name": "Train", "type": "Training"},
-                   {"name": "Register", "type": "RegisterModel"}],
-            parameters={"Epochs": "10", "InstanceType": "ml.m5.large"},
-        )  # fmt: skip
+        sources = Path(tmp) / "sources"
+        (sources / "definition").mkdir(parents=True)
+        (sources / "definition" / "pipeline.json").write_text(json.dumps(DEFINITION, indent=2), encoding="utf-8")
         emulator.set_lifecycle(finish_after_polls=4, final_status="Succeeded")
         bin_dir = Path(tmp) / "opt-resource"
         bin_dir.mkdir()
         for name in ("check", "in", "out"):
             (bin_dir / name).symlink_to(pyz)
         source = {
-            "pipeline": pipeline,
+            "pipeline": PIPELINE,
             "endpoint_url": emulator.url,
+            "sts_endpoint_url": emulator.url,
             "access_key_id": "demo-access-key",
             "secret_access_key": "demo-secret-access-key-0123456789",
         }
+        deploy = {"definition_file": "definition/pipeline.json", "pipeline_role_arn": ROLE}
         put = step(
             bin_dir, "out",
-            {"source": source, "params": {"parameters": {"Epochs": 3}, "wait": True, "poll_interval": 1}},
-            Path(tmp) / "sources",
+            {"source": source, "params": {**deploy, "parameters": {"Epochs": 3}, "wait": True, "poll_interval": 1}},
+            sources,
         )  # fmt: skip
         versions = step(bin_dir, "check", {"source": source, "version": put["version"]})
         destination = Path(tmp) / "execution"
@@ -87,7 +104,11 @@ def main() -> int:
             lines = text.splitlines()
             more = f"\n... ({len(lines) - 12} more lines)" if len(lines) > 12 else ""
             show(path.name, "\n".join(lines[:12]) + more)
-        print("\ndemo: out started an execution, check found it, in downloaded it. The emulator is stopped.")
+        print(
+            "\ndemo: out created the pipeline from definition/pipeline.json and ran that version, check found the "
+            "execution, in downloaded it (model_package_arn and the job names for a deploy job). "
+            "The emulator is stopped."
+        )
     return 0
 
 
