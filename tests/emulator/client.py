@@ -232,6 +232,15 @@ class EmulatorClient:
         """
         self._call("credential_fault", {"access_key": access_key, "kind": kind, "operation": operation})
 
+    def inject_outage(self, seconds: float, *, kinds: tuple[str, ...] = ("server_error",)) -> None:
+        """Make every AWS request fail for the next ``seconds`` (real time), whatever its operation.
+
+        ``kinds`` are used in turn, request after request: "throttle" (400 ThrottlingException),
+        "server_error" (503 ServiceUnavailable), "drop" (connection closed without an answer).
+        ``clear_faults`` or ``reset`` end it early.
+        """
+        self._call("inject_outage", {"seconds": seconds, "kinds": list(kinds)})
+
     def clear_faults(self) -> None:
         """Drop pending faults and credential faults."""
         self._call("clear_faults")

@@ -266,6 +266,12 @@ def _credential_fault(api: ControlApi, payload: dict[str, Any]) -> dict[str, Any
     return {}
 
 
+@_action("inject_outage")
+def _inject_outage(api: ControlApi, payload: dict[str, Any]) -> dict[str, Any]:
+    api.faults.start_outage(float(payload["seconds"]), tuple(payload.get("kinds") or ("server_error",)))
+    return {}
+
+
 @_action("clear_faults")
 def _clear_faults(api: ControlApi, payload: dict[str, Any]) -> dict[str, Any]:
     api.faults.clear()

@@ -5,7 +5,7 @@ connections that die without an answer ("drop": before the request is handled) a
 after the request took effect ("lose_response": what makes idempotency tokens necessary). Each injected
 fault applies to the next ``count`` requests that match it (optionally one operation only), in the order
 faults were added, and is then used up, so a test states exactly how many failures its retry logic must
-absorb.
+absorb. An outage (:class:`Outage`) is the time-based kind: every request fails for N seconds.
 
 Every AWS request (faulted or not; control-API calls excepted) is counted by operation name, which is how
 benchmarks measure the API calls a resource makes.
@@ -13,7 +13,9 @@ benchmarks measure the API calls a resource makes.
 
 from __future__ import annotations
 
+import itertools
 import threading
+import time
 from collections import Counter
 from dataclasses import dataclass
 
@@ -31,6 +33,40 @@ class Fault:
     status_code: int = 503
 
 
+OUTAGE_KINDS = ("throttle", "server_error", "drop")
+
+
+class Outage:
+    """A time-based fault: every AWS request (STS included) fails until ``until`` (time.monotonic), with the
+    ``kinds`` taken in turn, request after request (e.g. throttle, 503, dropped connection, throttle...).
+
+    Count-based faults cannot stage "AWS is down for 45 seconds" for a client whose retries and backoff
+    decide how many requests it sends; this can.
+    """
+
+    def __init__(self, until: float, kinds: tuple[str, ...]) -> None:
+        self.until = until
+        self.kinds = kinds
+        self._next = itertools.cycle(kinds)
+        self._lock = threading.Lock()
+
+    @classmethod
+    def starting(cls, seconds: float, kinds: tuple[str, ...]) -> Outage:
+        if seconds <= 0:
+            raise validation_error("seconds must be positive.")
+        if not kinds or any(kind not in OUTAGE_KINDS for kind in kinds):
+            raise validation_error(f"Outage kinds are some of {', '.join(OUTAGE_KINDS)}, got {list(kinds)!r}.")
+        return cls(time.monotonic() + seconds, tuple(kinds))
+
+    def fault(self) -> Fault | None:
+        """The failure for one request while the outage lasts; None once it is over."""
+        if time.monotonic() >= self.until:
+            return None
+        with self._lock:
+            kind = next(self._next)
+        return Fault(kind, 1)
+
+
 class Faults:
     """Pending faults, consumed one matching request at a time (and the credential faults, per access key)."""
 
@@ -38,6 +74,7 @@ class Faults:
         self._lock = threading.Lock()
         self._pending: list[Fault] = []
         self.credentials = CredentialFaults()
+        self.outage: Outage | None = None
 
     def add(
         self,
@@ -63,9 +100,20 @@ class Faults:
         with self._lock:
             self._pending.clear()
         self.credentials.clear()
+        self.outage = None
+
+    def start_outage(self, seconds: float, kinds: tuple[str, ...]) -> None:
+        """Every AWS request fails for the next ``seconds`` (see :class:`Outage`)."""
+        self.outage = Outage.starting(seconds, kinds)
 
     def take(self, operation: str) -> Fault | None:
         """The fault that applies to this request, if any (using up one of its ``count``)."""
+        outage = self.outage
+        if outage is not None:
+            fault = outage.fault()
+            if fault is not None:
+                return fault
+            self.outage = None
         with self._lock:
             for fault in self._pending:
                 if fault.operation in (None, operation):
