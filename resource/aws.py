@@ -21,7 +21,7 @@ import functools
 import os
 import re
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -35,6 +35,7 @@ from botocore.credentials import (
     CredentialResolver,
     Credentials,
     DeferredRefreshableCredentials,
+    RefreshableCredentials,
 )
 from botocore.httpsession import where
 
@@ -118,13 +119,67 @@ class _FixedProvider(CredentialProvider):
         return self._credentials
 
 
+# AWS's DurationSeconds when AssumeRole is not given one.
+DEFAULT_ROLE_DURATION = 3600
+# botocore refreshes credentials when fewer than 15 minutes remain (advisory: a failure is only logged) and
+# insists below 10 (mandatory); these are RefreshableCredentials' class attributes in the locked botocore
+# (tests/test_role_refresh.py fails if they move). A 15-minute role session is always under both, so every
+# call would assume the role again: the windows scale down with the session instead.
+BOTOCORE_ADVISORY_REFRESH = 15 * 60
+BOTOCORE_MANDATORY_REFRESH = 10 * 60
+
+
+def refresh_windows(duration: int) -> tuple[int, int]:
+    """(advisory, mandatory) seconds before expiry to refresh a role session of ``duration`` seconds: botocore's
+    15 and 10 minutes, but at most a third and a sixth of the session (5 and 2.5 minutes at 900 s)."""
+    return min(BOTOCORE_ADVISORY_REFRESH, duration // 3), min(BOTOCORE_MANDATORY_REFRESH, duration // 6)
+
+
+class RoleCredentials(DeferredRefreshableCredentials):
+    """botocore's deferred refreshable credentials, refreshing ahead of expiry in proportion to the session."""
+
+    def __init__(
+        self, refresh_using: Callable[[], dict[str, Any]], duration: int, time_fetcher: Callable[[], Any] | None = None
+    ) -> None:
+        if time_fetcher is None:
+            super().__init__(refresh_using=refresh_using, method="assume-role")
+        else:
+            super().__init__(refresh_using=refresh_using, method="assume-role", time_fetcher=time_fetcher)
+        self._advisory_refresh_timeout, self._mandatory_refresh_timeout = refresh_windows(duration)
+
+
+def in_memory_file(text: str, suffix: str) -> tuple[str, Callable[[], None]]:
+    """A path that reads ``text``, and how to release it.
+
+    On Linux an anonymous in-memory file (``memfd_create``) read through ``/proc/self/fd/N``: nothing is
+    written, so it works on a read-only root filesystem and as any user. Elsewhere (or without /proc), a
+    temporary file, removed at exit.
+    """
+    data = text.encode("utf-8")
+    if hasattr(os, "memfd_create") and Path("/proc/self/fd").is_dir():
+        try:
+            descriptor = os.memfd_create("sagemaker-pipeline-resource" + suffix, getattr(os, "MFD_CLOEXEC", 0))
+        except OSError:
+            pass
+        else:
+            os.write(descriptor, data)
+            return f"/proc/self/fd/{descriptor}", functools.partial(os.close, descriptor)
+    import tempfile  # noqa: PLC0415 (start-up: only the fallback needs it; see startup.py)
+
+    handle = tempfile.NamedTemporaryFile("wb", suffix=suffix, delete=False)  # noqa: SIM115
+    with handle:
+        handle.write(data)
+    path = Path(handle.name)
+    return str(path), functools.partial(path.unlink, missing_ok=True)
+
+
 class AWS:
     """Creates the SageMaker (and STS) clients for one ``source``."""
 
     def __init__(self, config: SourceConfig, team: str | None = None, pipeline: str | None = None) -> None:
         self.config = config
         self.session = botocore.session.Session()
-        self._ca_file: Path | None = None
+        self._ca_file: str | None = None
         self.credential_source = "default chain"
         self._resolved: Credentials | None = None
         redact.register(config.secret_access_key, "source.secret_access_key")
@@ -157,15 +212,10 @@ class AWS:
         if self._ca_file is None:
             # The private CA is added to the trust store, not put in its place: STS and public endpoints
             # must still verify while a VPC endpoint or proxy presents a certificate of the private CA.
-            import tempfile  # noqa: PLC0415 (start-up: only a ca_bundle needs it; see startup.py)
-
             text = Path(trusted).read_text(encoding="utf-8").rstrip("\n") + "\n" + self.config.ca_bundle.strip()
-            handle = tempfile.NamedTemporaryFile("w", suffix=".pem", delete=False, encoding="utf-8")  # noqa: SIM115
-            with handle:
-                handle.write(text + "\n")
-            self._ca_file = Path(handle.name)
-            atexit.register(self._ca_file.unlink, missing_ok=True)
-        return str(self._ca_file)
+            self._ca_file, release = in_memory_file(text + "\n", ".pem")
+            atexit.register(release)
+        return self._ca_file
 
     def botocore_config(self) -> Config:
         return Config(
@@ -195,8 +245,25 @@ class AWS:
             config=self.botocore_config(),
         )
 
-    def sagemaker(self) -> Any:
-        return self.client("sagemaker", self.config.endpoint_url)
+    def sagemaker(self, *, quick: bool = False) -> Any:
+        """The SageMaker client; ``quick``: short timeouts and one retry, for the last call after an abort."""
+        if not quick:
+            return self.client("sagemaker", self.config.endpoint_url)
+        config = self.botocore_config().merge(
+            Config(retries={"total_max_attempts": 2}, connect_timeout=3, read_timeout=5)
+        )
+        return self.session.create_client(
+            "sagemaker",
+            region_name=self.config.effective_region,
+            endpoint_url=self.config.endpoint_url,
+            verify=self.verify,
+            config=config,
+        )
+
+    @property
+    def refreshable(self) -> bool:
+        """Whether the credentials renew themselves (an assumed role, an instance or container role)."""
+        return isinstance(self.session.get_credentials(), RefreshableCredentials)
 
     def sts(self) -> Any:
         return self.client("sts", self.config.sts_endpoint_url)
@@ -235,7 +302,7 @@ class AWS:
             redact.register(fetched.get("token"), f"the session token of the role {role_arn}")
             return fetched
 
-        credentials = DeferredRefreshableCredentials(refresh_using=fetch, method="assume-role")
+        credentials = RoleCredentials(fetch, self.config.role_duration or DEFAULT_ROLE_DURATION)
         # The source credentials stay with the session that assumes the role; clients get a fresh session
         # whose only credentials are the role's (a session caches the first credentials it resolves).
         self.session = botocore.session.Session()

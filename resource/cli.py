@@ -36,6 +36,7 @@ from concoursetools import BuildMetadata
 from concoursetools.parsing import format_check_output, format_in_out_output
 
 from sagemaker_pipeline_resource import __version__, redact, startup
+from sagemaker_pipeline_resource.abort import Aborted
 from sagemaker_pipeline_resource.errors import DEBUG_ENV, ResourceError
 
 PROGRAM = "sagemaker-pipeline-resource"
@@ -224,6 +225,9 @@ def _run(
             traceback.print_exc(file=stderr)
         print(f"error: {error}", file=stderr)
         return EXIT_USER_ERROR
+    except Aborted as aborted:
+        print(f"aborted by {aborted.name}: exit {aborted.exit_code}", file=stderr)
+        return aborted.exit_code
     except KeyboardInterrupt:
         print("interrupted", file=stderr)
         return 130

@@ -32,6 +32,7 @@ from sagemaker_pipeline_resource.artifacts import write_artifacts
 from sagemaker_pipeline_resource.aws import AWS, translate_errors
 from sagemaker_pipeline_resource.config import RUNNING_STATUSES, GetParams
 from sagemaker_pipeline_resource.errors import ResourceError
+from sagemaker_pipeline_resource.steps import failed_steps, step_label
 from sagemaker_pipeline_resource.version import ExecutionVersion
 
 # Statuses whose executions may have failed steps: failed_step is shown for them even with skip_steps.
@@ -65,23 +66,9 @@ def list_parameters(client: Any, execution_arn: str) -> dict[str, str]:
     return parameters
 
 
-def latest_attempts(steps: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """One entry per step (per ForEach iteration): its latest attempt.
-
-    A retried step may be listed once per attempt (the emulator's per_attempt switch; AWS's listing of
-    retries is unverified): the old Failed entry is history, not the outcome.
-    """
-    latest: dict[tuple[str, object], dict[str, Any]] = {}
-    for step in steps:
-        key = (str(step.get("StepName")), (step.get("IterationContext") or {}).get("Index"))
-        known = latest.get(key)
-        if known is None or step.get("AttemptCount", 1) >= known.get("AttemptCount", 1):
-            latest[key] = step
-    return list(latest.values())
-
-
 def failing_steps(steps: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    return [step for step in latest_attempts(steps) if step.get("StepStatus") == "Failed"]
+    """The failed step executions, each once (see :func:`steps.failed_steps`)."""
+    return failed_steps(steps)
 
 
 def format_duration(start: object, end: object) -> str | None:
@@ -128,7 +115,7 @@ def metadata(description: dict[str, Any], steps: list[dict[str, Any]] | None, pi
     if steps:
         failed = failing_steps(steps)
         if failed:
-            items["failed_step"] = ", ".join(str(step.get("StepName")) for step in failed)
+            items["failed_step"] = ", ".join(step_label(step) for step in failed)
     return {key: value for key, value in items.items() if value}
 
 

@@ -24,18 +24,22 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from botocore import exceptions as bex
 from concoursetools import BuildMetadata
 
 from sagemaker_pipeline_resource import paramfile
+from sagemaker_pipeline_resource.abort import Aborted, deferred
 from sagemaker_pipeline_resource.arns import parse_execution_arn
 from sagemaker_pipeline_resource.aws import AWS, translate_errors
 from sagemaker_pipeline_resource.config import RUNNING_STATUSES, PutParams
 from sagemaker_pipeline_resource.deploy import deploy, load_definition
 from sagemaker_pipeline_resource.errors import ResourceError
 from sagemaker_pipeline_resource.fields import bounds_of, check_length
-from sagemaker_pipeline_resource.get import failing_steps, metadata
+from sagemaker_pipeline_resource.get import failing_steps, list_steps, metadata
+from sagemaker_pipeline_resource.steps import step_label
+from sagemaker_pipeline_resource.transient import is_transient
 from sagemaker_pipeline_resource.version import ExecutionVersion
-from sagemaker_pipeline_resource.waiter import wait
+from sagemaker_pipeline_resource.waiter import WaitResult, wait
 
 PARAMETER_NAME = re.compile(r"[A-Za-z0-9\-_]{1,256}")
 # AWS's PipelineExecutionName: letters and digits, any dashes between them (its pattern); the length (1 to 82)
@@ -208,20 +212,63 @@ _OPERATIONS = {
 }
 
 
-def _send(client: Any, request: Request) -> str:
-    """Make the call; a stop that meets ConflictException (a transition between steps) is tried again."""
-    operation = getattr(client, _OPERATIONS[request.action])
-    attempts = 3 if request.action == "stop" else 1
-    for attempt in range(1, attempts + 1):
+STOP_ATTEMPTS = 3
+
+
+def stop(client: Any, arn: str, token: str) -> dict[str, Any] | None:
+    """Ask AWS to stop ``arn``, idempotent in effect: None when it is stopping, or the execution's description
+    when it had already finished (nothing to stop, not an error).
+
+    Whatever StopPipelineExecution answers when it fails (ConflictException for a finished execution, or
+    while one changes state between steps; a lost answer; anything else), the execution's real status
+    decides: finished or already Stopping is done; still Executing after a conflict is tried again a few
+    times; otherwise the error stands.
+    """
+    for attempt in range(1, STOP_ATTEMPTS + 1):
         try:
-            response = operation(**request.arguments)
-            return str(response["PipelineExecutionArn"])
-        except client.exceptions.ConflictException:
-            if attempt == attempts:
+            client.stop_pipeline_execution(PipelineExecutionArn=arn, ClientRequestToken=token)
+            return None
+        except (bex.ClientError, bex.BotoCoreError) as error:
+            try:
+                description: dict[str, Any] = client.describe_pipeline_execution(PipelineExecutionArn=arn)
+            except (bex.ClientError, bex.BotoCoreError):
+                raise error from None
+            status = description.get("PipelineExecutionStatus")
+            if status not in RUNNING_STATUSES:
+                print(f"put: {arn} had already finished ({status}): nothing to stop", file=sys.stderr)
+                return description
+            if status == "Stopping":
+                print(f"put: {arn} is already stopping", file=sys.stderr)
+                return None
+            conflict = isinstance(error, bex.ClientError) and error.response.get("Error", {}).get("Code") == (
+                "ConflictException"
+            )
+            if not conflict or attempt == STOP_ATTEMPTS:
                 raise
             print(f"put: stop refused while the execution changes state; trying again ({attempt})", file=sys.stderr)
             time.sleep(2 * attempt)
     raise AssertionError("unreachable")  # pragma: no cover
+
+
+def _send(client: Any, request: Request) -> str:
+    """Make the call (a stop through :func:`stop`, which takes an already finished execution in its stride)."""
+    if request.action == "stop":
+        arn = str(request.arguments["PipelineExecutionArn"])
+        stop(client, arn, str(request.arguments["ClientRequestToken"]))
+        return arn
+    response = getattr(client, _OPERATIONS[request.action])(**request.arguments)
+    return str(response["PipelineExecutionArn"])
+
+
+def _stop_on_abort(aws: AWS, arn: str, build: BuildMetadata) -> None:
+    """Stop the execution after an abort, quickly (Concourse kills the process soon): short timeouts, no
+    long retries, and a failure is reported, not raised (the abort is what the build must show)."""
+    try:
+        client = aws.sagemaker(quick=True)
+        if stop(client, arn, request_token(build, "stop-on-abort", {"arn": arn})) is None:
+            print(f"put: asked {arn} to stop (params.stop_on_abort)", file=sys.stderr)
+    except (bex.ClientError, bex.BotoCoreError, ResourceError) as error:
+        print(f"put: could not stop {arn} ({error}): stop it by hand", file=sys.stderr)
 
 
 # DescribePipelineExecution right after StartPipelineExecution: how often to ask, and the first pause.
@@ -249,11 +296,37 @@ def describe_new(client: Any, arn: str, sleep: Callable[[float], None] = time.sl
 
 
 def _failure(description: dict[str, Any], steps: list[dict[str, Any]]) -> str:
-    lines = [f"{step.get('StepName')}: {step.get('FailureReason', 'no reason given')}" for step in failing_steps(steps)]
+    lines = [f"{step_label(step)}: {step.get('FailureReason', 'no reason given')}" for step in failing_steps(steps)]
     reason = description.get("FailureReason")
     if reason and not lines:
         lines.append(str(reason))
     return "; ".join(lines) if lines else "no failure reason given"
+
+
+def _wait(
+    aws: AWS, client: Any, params: PutParams, *, action: str, arn: str, sent_at: dt.datetime, build: BuildMetadata
+) -> WaitResult:
+    """Wait for the execution; on an abort, stop what this put started or retried (``stop_on_abort``)."""
+    try:
+        return wait(
+            client,
+            arn,
+            params.poll_interval,
+            params.timeout,
+            not_before=sent_at if action == "retry" else None,
+            outage_budget=params.outage_budget,
+            is_transient=functools.partial(is_transient, refreshable=aws.refreshable),
+        )
+    except Aborted as aborted:
+        print(f"put: {aborted.name}: the build was aborted while waiting for {arn}", file=sys.stderr)
+        if action == "stop":
+            pass
+        elif params.stop_on_abort:
+            with deferred():
+                _stop_on_abort(aws, arn, build)
+        else:
+            print(f"put: {arn} keeps running (stop_on_abort is false)", file=sys.stderr)
+        raise
 
 
 def publish(
@@ -274,10 +347,10 @@ def publish(
         print(f"put: {request.action} {arn}", file=sys.stderr)
         if request.action == "start":
             description = describe_new(client, arn)  # the wait's first read, too, must find it
+        timed_out = False
         if params.wait:
-            not_before = sent_at if request.action == "retry" else None
-            result = wait(client, arn, params.poll_interval, params.timeout, not_before=not_before)
-            description, steps = result.description, result.steps
+            result = _wait(aws, client, params, action=request.action, arn=arn, sent_at=sent_at, build=build)
+            description, steps, timed_out = result.description, result.steps, result.timed_out
         else:
             if request.action != "start":
                 description = client.describe_pipeline_execution(PipelineExecutionArn=arn)
@@ -289,13 +362,14 @@ def publish(
                     "`get_params: {wait: false}` (writes its current state) or `no_get: true` on this step.",
                     file=sys.stderr,
                 )
-        status = str(description.get("PipelineExecutionStatus"))
-        if params.wait and result.timed_out:
-            if params.stop_on_timeout:
-                client.stop_pipeline_execution(
-                    PipelineExecutionArn=arn, ClientRequestToken=request_token(build, "stop-on-timeout", {"arn": arn})
-                )
+        if timed_out and params.stop_on_timeout:
+            finished = stop(client, arn, request_token(build, "stop-on-timeout", {"arn": arn}))
+            if finished is None:
                 print(f"put: timed out: asked {arn} to stop", file=sys.stderr)
+            else:  # it finished as the time ran out: that is the outcome
+                description, steps, timed_out = finished, list_steps(client, arn), False
+        status = str(description.get("PipelineExecutionStatus"))
+        if timed_out:
             raise ResourceError(
                 f"The execution {arn} was still {status} after params.timeout ({params.timeout:g} s)"
                 + (" and was asked to stop." if params.stop_on_timeout else "; it keeps running."),

@@ -212,4 +212,4 @@ def test_waiting_on_a_for_each_prints_every_iteration(run, emulator, source):
     lines = [line.strip() for line in result.stderr.splitlines() if "step TrainRegion" in line]
     assert any(line.startswith("step TrainRegion[eu] (TrainingJob): Succeeded") for line in lines)
     assert any(line.startswith("step TrainRegion[us] (TrainingJob): Failed") for line in lines)
-    assert "TrainRegion: " in result.stderr.split("ended Failed")[1]  # the failure names the failed iteration's step
+    assert "TrainRegion[us]: " in result.stderr.split("ended Failed")[1]  # names the failed iteration's step
