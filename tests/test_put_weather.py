@@ -83,13 +83,15 @@ def test_wait_survives_a_45_second_outage_of_every_call(steps_dir, tmp_path, emu
     assert "Traceback" not in stderr
 
 
-def test_an_outage_longer_than_the_budget_fails_cleanly(run, emulator, source):
+def test_an_outage_longer_than_the_budget_fails_cleanly(steps_dir, tmp_path, emulator, source):
     emulator.set_lifecycle()  # stays Executing
+    put = Running(steps_dir, tmp_path / "put", {"source": source, "params": {**FAST, "outage_budget": 3}})
+    put.wait_for("execution ")  # waiting
     emulator.inject_fault("server_error", count=1000, operation="DescribePipelineExecution")
-    result = run("out", {"source": source, "params": {**FAST, "outage_budget": 3}})
-    assert result.returncode == 1 and result.stdout == ""
-    assert "giving up" in result.stderr and "ServiceUnavailable" in result.stderr
-    assert "Traceback" not in result.stderr
+    code, stdout, stderr = put.finish(timeout=60)
+    assert code == 1 and stdout == ""
+    assert "giving up" in stderr and "ServiceUnavailable" in stderr
+    assert "Traceback" not in stderr
 
 
 def test_a_permanent_error_while_waiting_fails_at_once(steps_dir, tmp_path, emulator, source):
