@@ -6,8 +6,9 @@
 # Stages:
 #   builder  a throw-away venv with the hash-locked build tools; runs build/build_pyz.py, the same one
 #            recipe as `make pyz`, to make /dist/sagemaker-pipeline-resource.pyz.
-#   runtime  BASE_IMAGE plus the .pyz, the check/in/out symlinks and the zipapp's site-packages unpacked
-#            and byte-compiled ahead of time. No pip cache, build venv, compiler or source tree.
+#   runtime  BASE_IMAGE plus the .pyz, its site-packages unpacked and byte-compiled ahead of time, and
+#            check/in/out: symlinks to a launcher that runs them. No pip cache, build venv, compiler or
+#            source tree.
 #   tests    runtime plus build/docker/smoke-test.sh, run at build time: offline and a few seconds.
 #   (last)   the image that ships: runtime with its labels.
 # The legacy builder (DOCKER_BUILDKIT=0) builds every stage in order, so a plain build runs the smoke test
@@ -44,12 +45,15 @@ FROM ${BASE_IMAGE} AS runtime
 # once. shiv reads SHIV_ROOT from the environment (the shebang's -I hides only PYTHON* variables).
 ENV SHIV_ROOT=/opt/resource/.shiv
 COPY --from=builder /dist/sagemaker-pipeline-resource.pyz /opt/resource/sagemaker-pipeline-resource.pyz
+COPY build/docker/launcher.py /opt/resource/sagemaker-pipeline-resource
 WORKDIR /opt/resource
-# 1. check, in and out are symlinks to the one zipapp, which dispatches on argv[0]; shiv resolves the
-#    link, so all three share one unpacked tree.
-# 2. Unpack with the resource's own interpreter (SHIV_INTERPRETER runs the -c code instead of the entry
+# 1. Unpack with the resource's own interpreter (SHIV_INTERPRETER runs the -c code instead of the entry
 #    point, so this step does not depend on what the resource does with its arguments) and import the
 #    package once as a sanity check.
+# 2. check, in and out are symlinks to the launcher (build/docker/launcher.py), which runs that unpacked
+#    tree (linked as site-packages) and dispatches on argv[0]: the zipapp's own start (zipimport, shiv's
+#    bootstrap) costs ~8% of an idle check, and Concourse starts a check every minute. The zipapp stays,
+#    runnable as ever (`sagemaker-pipeline-resource.pyz --version`), on the same tree.
 # 3. Byte-compile what was unpacked. unchecked-hash: the tree never changes, so Python need not stat the
 #    sources, and a changed mtime (e.g. from a COPY) cannot make the .pyc stale.
 # 4. Warm up: run one check that fails at connecting (nothing listens on 127.0.0.1:9). Python writes the
@@ -59,8 +63,11 @@ WORKDIR /opt/resource
 #    that ship their .pyc this writes nothing.
 # 5. Everything readable and nothing writable by other users.
 RUN set -eu \
- && for step in check in out; do ln -s sagemaker-pipeline-resource.pyz "$step"; done \
  && SHIV_INTERPRETER=1 ./sagemaker-pipeline-resource.pyz -c 'import sagemaker_pipeline_resource' \
+ && ln -s "$(echo .shiv/*/site-packages)" site-packages \
+ && test -f site-packages/sagemaker_pipeline_resource/cli.py \
+ && chmod 0755 sagemaker-pipeline-resource \
+ && for step in check in out; do ln -s sagemaker-pipeline-resource "$step"; done \
  && python3 -m compileall -q -j 0 --invalidation-mode unchecked-hash "$SHIV_ROOT" \
  && warm_up='{"source": {"pipeline": "arn:aws:sagemaker:us-east-1:123456789012:pipeline/warm-up",'\
 ' "endpoint_url": "http://127.0.0.1:9", "access_key_id": "warm-up", "secret_access_key": "warm-up",'\

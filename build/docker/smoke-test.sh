@@ -32,14 +32,20 @@ run() {
 touch "${work}/marker"
 sleep 1
 
-# 1. The layout: one zipapp, three symlinks to it.
+# 1. The layout: one zipapp, its unpacked tree, and three symlinks to the launcher that runs that tree.
+launcher="${dir}/sagemaker-pipeline-resource"
 for step in check in out; do
-    if [[ -L "${dir}/${step}" && "$(readlink -f "${dir}/${step}")" == "$(readlink -f "${pyz}")" ]]; then
-        pass "${step} is a symlink to the zipapp"
+    if [[ -L "${dir}/${step}" && "$(readlink -f "${dir}/${step}")" == "$(readlink -f "${launcher}")" ]]; then
+        pass "${step} is a symlink to the launcher"
     else
-        fail "${dir}/${step} is not a symlink to ${pyz}"
+        fail "${dir}/${step} is not a symlink to ${launcher}"
     fi
 done
+if [[ -f "${dir}/site-packages/sagemaker_pipeline_resource/cli.py" ]]; then
+    pass "site-packages is the zipapp's unpacked tree"
+else
+    fail "${dir}/site-packages does not hold the unpacked zipapp"
+fi
 
 # 2. It starts and knows its version.
 run version '' "${pyz}" --version

@@ -35,10 +35,15 @@ except ModuleNotFoundError:  # pragma: no cover - Python 3.10 reads the URL from
 ROOT = Path(__file__).resolve().parents[2]
 DOCKER_SCRIPTS = ROOT / "build" / "docker"
 DEFAULT_TAG = "sagemaker-pipeline-resource:dev"
-STAND_IN_BASE = "sagemaker-pipeline-resource-base:bookworm"
+# The stand-ins for python:*-slim-<suite>, built from Debian packages (build/docker/make-base-image.sh).
+STAND_IN_SUITE = "bookworm"
+OTHER_STAND_IN_SUITE = "trixie"
+STAND_IN_BASE = f"sagemaker-pipeline-resource-base:{STAND_IN_SUITE}"
 # Where the resource lives in the image (see the Dockerfile).
 RESOURCE_DIR = "/opt/resource"
 PYZ = f"{RESOURCE_DIR}/sagemaker-pipeline-resource.pyz"
+# check, in and out link to it: it runs the zipapp's unpacked tree (build/docker/launcher.py).
+LAUNCHER = f"{RESOURCE_DIR}/sagemaker-pipeline-resource"
 SHIV_ROOT = f"{RESOURCE_DIR}/.shiv"
 
 
@@ -95,16 +100,21 @@ def ensure_engine() -> None:
     _script("start-dockerd.sh")
 
 
-def ensure_base_image(tag: str = STAND_IN_BASE) -> str:
-    """Make the stand-in base image (reused when it exists) and return its tag."""
+def ensure_base_image(tag: str = STAND_IN_BASE, suite: str = STAND_IN_SUITE) -> str:
+    """Make the stand-in base image of Debian ``suite`` (reused when it exists) and return its tag."""
     if not image_exists(tag):
-        _script("make-base-image.sh", tag)
+        _script("make-base-image.sh", tag, env={**os.environ, "SUITE": suite})
     return tag
 
 
-def _script(name: str, *args: str) -> None:
+def stand_in_base(suite: str) -> str:
+    """The stand-in base of Debian ``suite``, made if missing."""
+    return ensure_base_image(f"sagemaker-pipeline-resource-base:{suite}", suite)
+
+
+def _script(name: str, *args: str, env: dict[str, str] | None = None) -> None:
     path = DOCKER_SCRIPTS / name
-    result = subprocess.run(["bash", str(path), *args], check=False, timeout=1800)
+    result = subprocess.run(["bash", str(path), *args], check=False, timeout=1800, env=env)
     if result.returncode != 0:
         raise BuildError(f"{path.relative_to(ROOT)} failed with exit code {result.returncode}")
 

@@ -9,6 +9,7 @@ emulator on 127.0.0.1, with fake credentials. The image is built once per sessio
 from __future__ import annotations
 
 import json
+import re
 import uuid
 from pathlib import Path
 from typing import Any
@@ -66,16 +67,35 @@ def assert_clean_failure(result: StepResult, *, mentions: str) -> None:
 # --- what is in the image -------------------------------------------------------------------------------
 
 
-def test_steps_are_symlinks_to_the_one_zipapp(resource_image: Image) -> None:
+def test_steps_are_symlinks_to_the_launcher_of_the_unpacked_zipapp(resource_image: Image) -> None:
+    """check, in and out run the zipapp's unpacked tree through build/docker/launcher.py (start-up cost)."""
     result = in_shell(
-        resource_image, f"cd {build.RESOURCE_DIR} && for f in check in out; do printf '%s ' $f; readlink $f; done"
+        resource_image,
+        f"cd {build.RESOURCE_DIR} && for f in check in out site-packages; do printf '%s ' $f; readlink $f; done",
     )
     assert result.returncode == 0, result.stderr
     links = dict(line.split(" ", 1) for line in result.stdout.splitlines())
-    assert links == {step: "sagemaker-pipeline-resource.pyz" for step in ("check", "in", "out")}
-    listing = in_shell(resource_image, f"test -f {build.PYZ} && test -x {build.PYZ} && ls -A {build.RESOURCE_DIR}")
+    site_packages = links.pop("site-packages")
+    assert links == {step: build.LAUNCHER.rpartition("/")[2] for step in ("check", "in", "out")}
+    assert re.fullmatch(r"\.shiv/sagemaker-pipeline-resource\.pyz_[0-9a-f]+/site-packages", site_packages)
+    listing = in_shell(
+        resource_image,
+        f"test -f {build.PYZ} && test -x {build.PYZ} && test -x {build.LAUNCHER} && ls -A {build.RESOURCE_DIR}",
+    )
     assert listing.returncode == 0, listing.stderr
-    assert sorted(listing.stdout.split()) == [".shiv", "check", "in", "out", "sagemaker-pipeline-resource.pyz"]
+    assert sorted(listing.stdout.split()) == sorted(
+        [
+            ".shiv",
+            "check",
+            "in",
+            "out",
+            "site-packages",
+            "sagemaker-pipeline-resource",
+            "sagemaker-pipeline-resource.pyz",
+        ]
+    )
+    launcher = in_shell(resource_image, f"cat {build.LAUNCHER}")
+    assert launcher.stdout == (build.ROOT / "build" / "docker" / "launcher.py").read_text(encoding="utf-8")
 
 
 def test_no_build_leftovers(resource_image: Image) -> None:
