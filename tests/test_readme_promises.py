@@ -6,6 +6,7 @@ execution's source of another pipeline, ``failed_step`` with ``skip_steps``, and
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import signal
 import subprocess
@@ -277,3 +278,17 @@ def test_interrupted_is_exit_130(steps_dir):
 def test_wrong_call_is_exit_2(pyz):
     done = subprocess.run([str(pyz), "chekc"], capture_output=True, text=True, env=clean_env(), check=False)
     assert done.returncode == 2 and "unknown step 'chekc'" in done.stderr and done.stdout == ""
+
+
+# 16. The third case that reads more than one page: a first check whose newest counted execution is more than
+# a page back.
+
+
+def test_first_check_pages_back_to_the_newest_counted_execution(run, emulator, pipeline, source):
+    now = dt.datetime.now(dt.timezone.utc)
+    [counted] = emulator.seed_executions(pipeline, 1, start=now - dt.timedelta(hours=5))
+    emulator.seed_executions(pipeline, 150, status="Stopped", start=now - dt.timedelta(hours=4), interval_seconds=10)
+    emulator.clear_requests()
+    result = run("check", {"source": {**source, "statuses": ["Succeeded"]}})
+    assert result.json == [{"execution_arn": counted}]
+    assert emulator.request_counts() == {"ListPipelineExecutions": 2}
