@@ -6,8 +6,10 @@ execution's source of another pipeline, ``failed_step`` with ``skip_steps``, and
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import json
+import re
 import signal
 import subprocess
 import time
@@ -18,6 +20,8 @@ import botocore
 import pytest
 
 from sagemaker_pipeline_resource.arns import parse_execution_arn, parse_pipeline_arn
+from sagemaker_pipeline_resource.config import PUT_ACTIONS, WAIT_ONLY, PutParams
+from sagemaker_pipeline_resource.errors import ResourceError
 from sagemaker_pipeline_resource.get import metadata
 from tests.conftest import clean_env, parameters_of
 
@@ -292,3 +296,76 @@ def test_first_check_pages_back_to_the_newest_counted_execution(run, emulator, p
     result = run("check", {"source": {**source, "statuses": ["Succeeded"]}})
     assert result.json == [{"execution_arn": counted}]
     assert emulator.request_counts() == {"ListPipelineExecutions": 2}
+
+
+# 14. Which params each action takes: the README's list, against PutParams.
+
+EXECUTION = "arn:aws:sagemaker:us-east-1:123456789012:pipeline/churn-model/execution/abc123"
+SAMPLES: dict[str, object] = {
+    "parameters": {"A": "b"},
+    "parameters_file": "p.yml",
+    "display_name": "n",
+    "description": "d",
+    "parallelism": 2,
+    "selective_execution": {"steps": ["Train"]},
+    "pipeline_version_id": 1,
+    "client_request_token": "t" * 32,
+    "definition_file": "pipeline.json",
+    "pipeline_role_arn": "arn:aws:iam::123456789012:role/run",
+    "pipeline_description": "d",
+    "pipeline_display_name": "n",
+    "execution_arn": EXECUTION,
+    "execution_arn_file": "get",
+    "wait": True,
+    "poll_interval": 5,
+    "timeout": 10,
+    "stop_on_timeout": True,
+    "stop_on_abort": False,
+    "fail_on": ["Failed"],
+    "outage_budget": 60,
+}
+NEEDS_TOO: dict[str, dict[str, object]] = {
+    "stop_on_timeout": {"timeout": 10},
+    **{
+        key: {"definition_file": "pipeline.json", "pipeline_role_arn": "arn:aws:iam::123456789012:role/run"}
+        for key in ("pipeline_description", "pipeline_display_name")
+    },
+    "definition_file": {"pipeline_role_arn": "arn:aws:iam::123456789012:role/run"},
+    "pipeline_role_arn": {"definition_file": "pipeline.json"},
+}
+
+
+def readme_action_params() -> dict[str, set[str]]:
+    """``- `start`: `a`, `b`, ..., the `definition_file` group, and the wait params.`` lines, as sets of keys."""
+    text = (Path(__file__).resolve().parent.parent / "README.md").read_text(encoding="utf-8")
+    block = text[text.index("Which params each action takes") :].split("\n\n")[1]
+    found: dict[str, set[str]] = {}
+    for item in block.split("\n- "):
+        action, _, rest = item.strip().removeprefix("- ").partition(":")
+        keys = set(re.findall(r"`(\w+)`", rest))
+        if "wait params" in rest:
+            keys |= {"wait", *WAIT_ONLY}
+        if "`definition_file` group" in rest:
+            keys |= {"pipeline_role_arn", "pipeline_description", "pipeline_display_name"}
+        found[action.strip("`")] = keys - {"fail_on"} if "`fail_on` is ignored" in rest else keys
+    return found
+
+
+@pytest.mark.parametrize("action", PUT_ACTIONS)
+def test_each_action_takes_the_params_the_readme_lists(action: str) -> None:
+    allowed = readme_action_params()[action]
+    if action == "stop":
+        allowed.add("fail_on")  # accepted and ignored, as the README says
+    assert set(SAMPLES) == {field.name for field in dataclasses.fields(PutParams) if field.init} - {"action"}
+    for key, sample in SAMPLES.items():
+        payload: dict[str, object] = {"action": action, **NEEDS_TOO.get(key, {}), key: sample}
+        if key in WAIT_ONLY:
+            payload["wait"] = True
+        if action != "start" and key != "execution_arn_file":
+            payload.setdefault("execution_arn", EXECUTION)
+        if key in allowed:
+            PutParams.from_json(payload)
+        else:
+            named = "|".join([key, *NEEDS_TOO.get(key, {})])  # the key, or the key it needs, which is refused
+            with pytest.raises(ResourceError, match=rf"\b({named})\b"):
+                PutParams.from_json(payload)
