@@ -51,13 +51,14 @@ KEPT_OPERATIONS: dict[str, frozenset[str]] = {
             "describe_pipeline_definition_for_execution",  # in
             "describe_pipeline_execution",  # in, out (wait)
             "list_pipeline_execution_steps",  # in, out (wait)
-            "list_pipeline_executions",  # check, doctor
+            "list_pipeline_executions",  # check, doctor, out (where a put's version goes)
             "list_pipeline_versions",  # out (definition_file)
             "list_pipeline_parameters_for_execution",  # in
             "retry_pipeline_execution",  # out
             "start_pipeline_execution",  # out
             "stop_pipeline_execution",  # out
             "update_pipeline",  # out (definition_file)
+            "update_pipeline_execution",  # out: the marker of a waiting put's version (issue #11)
         }
     ),
     "sts": frozenset(

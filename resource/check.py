@@ -14,13 +14,14 @@ from typing import Any
 
 from sagemaker_pipeline_resource.aws import AWS, translate_errors
 from sagemaker_pipeline_resource.config import SourceConfig
-from sagemaker_pipeline_resource.history import Execution, Policy, select
+from sagemaker_pipeline_resource.history import Execution, Policy, frontier, select
+from sagemaker_pipeline_resource.marker import scope_of
 from sagemaker_pipeline_resource.version import ExecutionVersion
 
 PAGE_SIZE = 100
 
 
-def _pages(client: Any, config: SourceConfig) -> Iterator[list[Execution]]:
+def pages(client: Any, config: SourceConfig) -> Iterator[list[Execution]]:
     paginator = client.get_paginator("list_pipeline_executions")
     pages = paginator.paginate(
         PipelineName=str(config.pipeline_arn),
@@ -32,16 +33,29 @@ def _pages(client: Any, config: SourceConfig) -> Iterator[list[Execution]]:
         yield [Execution.from_summary(summary) for summary in page.get("PipelineExecutionSummaries", [])]
 
 
-def check(aws: AWS, previous: ExecutionVersion | None) -> list[ExecutionVersion]:
-    config = aws.config
-    policy = Policy(
+def policy_of(config: SourceConfig) -> Policy:
+    return Policy(
         statuses=frozenset(config.statuses),
         hold_back=dt.timedelta(hours=config.hold_back_hours),
         now=dt.datetime.now(dt.timezone.utc),
+        scope=scope_of(config),
     )
+
+
+def pending(client: Any, config: SourceConfig, own: str | None = None) -> Execution | None:
+    """For put: the first execution still pending now (its version will sit just before it), or None.
+
+    ``own``: the ARN of the finished execution a waiting put is about to save (see :func:`history.frontier`).
+    """
+    return frontier(pages(client, config), policy_of(config), own)
+
+
+def check(aws: AWS, previous: ExecutionVersion | None) -> list[ExecutionVersion]:
+    config = aws.config
+    policy = policy_of(config)
     with translate_errors(f"listing the executions of {config.pipeline_arn}", config):
         client = aws.sagemaker()
-        outcome = select(_pages(client, config), previous.execution_arn if previous else None, policy)
+        outcome = select(pages(client, config), previous.execution_arn if previous else None, policy)
     if previous is not None and not outcome.previous_found:
         print(
             f"check: the previous version {previous.execution_arn} was not among the newest "

@@ -26,7 +26,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from sagemaker_pipeline_resource import jsonio
+from sagemaker_pipeline_resource import jsonio, marker
 from sagemaker_pipeline_resource.arns import PipelineArn
 from sagemaker_pipeline_resource.artifacts import write_artifacts
 from sagemaker_pipeline_resource.aws import AWS, translate_errors
@@ -103,7 +103,7 @@ def metadata(description: dict[str, Any], steps: list[dict[str, Any]] | None, pi
     items: dict[str, str | None] = {
         "status": status,
         "display_name": description.get("PipelineExecutionDisplayName"),
-        "description": description.get("PipelineExecutionDescription"),
+        "description": marker.strip(description.get("PipelineExecutionDescription")),
         "started": jsonio.iso(created),
         "last_modified": jsonio.iso(modified),
         "duration": None if running else format_duration(created, modified),

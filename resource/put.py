@@ -31,11 +31,13 @@ from sagemaker_pipeline_resource import paramfile
 from sagemaker_pipeline_resource.abort import Aborted, deferred
 from sagemaker_pipeline_resource.arns import parse_execution_arn
 from sagemaker_pipeline_resource.aws import AWS, translate_errors
-from sagemaker_pipeline_resource.config import RUNNING_STATUSES, PutParams
+from sagemaker_pipeline_resource.check import pending
+from sagemaker_pipeline_resource.config import RUNNING_STATUSES, PutParams, SourceConfig
 from sagemaker_pipeline_resource.deploy import deploy, load_definition
 from sagemaker_pipeline_resource.errors import ResourceError
 from sagemaker_pipeline_resource.fields import bounds_of, check_length
 from sagemaker_pipeline_resource.get import failing_steps, list_steps, metadata
+from sagemaker_pipeline_resource.marker import Marker, attach, scope_of
 from sagemaker_pipeline_resource.steps import step_label
 from sagemaker_pipeline_resource.transient import is_transient
 from sagemaker_pipeline_resource.version import ExecutionVersion
@@ -329,6 +331,34 @@ def _wait(
         raise
 
 
+def _marker(client: Any, config: SourceConfig, saved: bool, own: str | None = None) -> Marker:
+    holder = pending(client, config, own) if saved else None
+    if holder is not None:
+        print(f"put: {holder.arn} ({holder.status}) is still pending: this version goes before it", file=sys.stderr)
+    return Marker(scope_of(config), saved, (holder.start_time, holder.id) if holder else None)
+
+
+def _mark_start(client: Any, request: Request, config: SourceConfig, saved: bool) -> None:
+    """Append the marker to the description (after the request token was derived: a retried step keeps it).
+
+    Without ``wait`` Concourse saves the version as soon as the put exits, so the marker says ``saved`` and
+    where; with ``wait`` it says ``waiting`` until :func:`_mark_saved` (a wait that fails saves nothing).
+    """
+    marker = _marker(client, config, saved)
+    arguments = request.arguments
+    arguments["PipelineExecutionDescription"] = attach(arguments.get("PipelineExecutionDescription"), marker)
+
+
+def _mark_saved(client: Any, arn: str, description: dict[str, Any], config: SourceConfig) -> None:
+    """Just before a waiting put succeeds (and Concourse saves its version): mark it saved, and where.
+
+    If this call fails the put fails, so Concourse saves nothing and check emits the execution itself.
+    """
+    marker = _marker(client, config, True, own=arn)
+    text = attach(description.get("PipelineExecutionDescription"), marker)
+    client.update_pipeline_execution(PipelineExecutionArn=arn, PipelineExecutionDescription=text)
+
+
 def publish(
     aws: AWS, params: PutParams, sources: Path, build: BuildMetadata
 ) -> tuple[ExecutionVersion, dict[str, str]]:
@@ -342,6 +372,8 @@ def publish(
     target = request.arguments.get("PipelineExecutionArn", str(config.pipeline_arn))
     with translate_errors(f"the put action '{request.action}' on {target}", config):
         client = aws.sagemaker()
+        if request.action == "start":
+            _mark_start(client, request, config, saved=not params.wait)
         sent_at = dt.datetime.now(dt.timezone.utc)
         arn = _send(client, request)
         print(f"put: {request.action} {arn}", file=sys.stderr)
@@ -381,6 +413,9 @@ def publish(
             "See the step list above and steps.json from a get of this version; "
             "params.fail_on chooses which statuses fail the build.",
         )
+    if params.wait and request.action == "start":
+        with translate_errors(f"marking {arn} as this put's version", config):
+            _mark_saved(client, arn, description, config)
     items = metadata(description, steps, config.pipeline_arn)
     items["action"] = request.action
     items.update(deployment.metadata() if deployment else {})

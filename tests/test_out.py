@@ -52,7 +52,9 @@ def test_display_name_and_description_params(run, emulator, pipeline, source, sm
     arn = run("out", {"source": source, "params": params}).json["version"]["execution_arn"]
     description = sm.describe_pipeline_execution(PipelineExecutionArn=arn)
     assert description["PipelineExecutionDisplayName"] == "nightly-17"
-    assert description["PipelineExecutionDescription"] == "Run ml-models"
+    # The user's text, then the marker that places this put's version in the history (README "Ordering").
+    text = description["PipelineExecutionDescription"]
+    assert text.startswith("Run ml-models [concourse sagemaker-pipeline-resource: scope=") and text.endswith(" saved]")
 
 
 def test_bad_display_name_is_refused_before_any_call(run, emulator, source):

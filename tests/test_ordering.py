@@ -1,0 +1,74 @@
+"""The ordering guarantees of README "Ordering", through the built .pyz against the emulator (issue #11)."""
+
+import datetime as dt
+import re
+from pathlib import Path
+
+NOW = dt.datetime.now(dt.timezone.utc)
+README = Path(__file__).resolve().parent.parent / "README.md"
+
+
+def versions(result) -> list[str]:
+    return [version["execution_arn"] for version in result.json]
+
+
+def check(run, source, top):
+    return versions(run("check", {"source": source, "version": {"execution_arn": top}}))
+
+
+def test_case_1_a_put_does_not_hide_an_older_running_execution(run, emulator, pipeline, source):
+    z = emulator.start_execution(pipeline, start_time=NOW - dt.timedelta(minutes=30), status="Succeeded")
+    a = emulator.start_execution(pipeline, start_time=NOW - dt.timedelta(minutes=20))  # from Studio, running
+    assert check(run, source, z) == [z]  # held back by a
+    put = run("out", {"source": source, "params": {}})
+    b = put.json["version"]["execution_arn"]
+    assert "is still pending: this version goes before it" in put.stderr
+    # Concourse saved b on top and hands it to the next check: a is still to come, after b.
+    assert check(run, source, b) == [b]
+    got = run("in", {"source": source, "version": {"execution_arn": b}, "params": {"wait": False}})
+    description = {item["name"]: item["value"] for item in got.json["metadata"]}["description"]
+    assert description.startswith("Started by Concourse build") and "[concourse" not in description
+    emulator.finish(a, "Failed")
+    assert check(run, source, b) == [b, a]
+    emulator.finish(b, "Succeeded")
+    emulator.clear_requests()
+    assert check(run, source, a) == [a]  # b is not emitted again: nothing moves
+    assert emulator.request_counts() == {"ListPipelineExecutions": 1}
+
+
+def test_case_1_a_waiting_put_that_fails_leaves_its_execution_to_check_once(run, emulator, pipeline, source, sm):
+    z = emulator.start_execution(pipeline, start_time=NOW - dt.timedelta(minutes=30), status="Succeeded")
+    emulator.set_lifecycle(finish_after_polls=1, final_status="Failed")
+    put = run("out", {"source": source, "params": {"wait": True, "poll_interval": 1}})
+    assert put.returncode == 1  # Concourse saves no version for a failed put
+    (b,) = [s["PipelineExecutionArn"] for s in sm.list_pipeline_executions(PipelineName=pipeline)[
+        "PipelineExecutionSummaries"] if s["PipelineExecutionArn"] != z]  # fmt: skip
+    assert check(run, source, z) == [z, b]
+    assert check(run, source, b) == [b]
+
+
+def test_case_1_a_waiting_put_that_succeeds_goes_before_what_is_still_pending(run, emulator, pipeline, source):
+    z = emulator.start_execution(pipeline, start_time=NOW - dt.timedelta(minutes=30), status="Succeeded")
+    a = emulator.start_execution(pipeline, start_time=NOW - dt.timedelta(minutes=20))
+    assert check(run, source, z) == [z]
+    emulator.set_lifecycle(finish_after_polls=1, final_status="Succeeded")
+    put = run("out", {"source": source, "params": {"wait": True, "poll_interval": 1}})
+    b = put.json["version"]["execution_arn"]
+    assert re.search(r" saved before=\S+/" + a.rsplit("/", 1)[-1] + r"\]$", emulator.describe(b)["description"])
+    assert check(run, source, b) == [b]
+    emulator.finish(a, "Succeeded")
+    assert check(run, source, b) == [b, a]
+
+
+def test_case_4_every_execution_finished_between_two_checks_is_a_version_in_start_order(
+    run, emulator, pipeline, source
+):
+    first = emulator.start_execution(pipeline, start_time=NOW - dt.timedelta(minutes=30), status="Succeeded")
+    later = [emulator.start_execution(pipeline, start_time=NOW - dt.timedelta(minutes=20 - i)) for i in range(3)]
+    for arn, status in zip(reversed(later), ("Succeeded", "CompletedWithFailures", "Failed"), strict=True):
+        emulator.finish(arn, status)  # they finish in reverse order, before one check sees them
+    assert check(run, source, first) == [first, *later]
+    # With the default `version: latest` a job runs once for the newest of these: the README example of
+    # a job that must see each of them uses `version: every`.
+    example = README.read_text(encoding="utf-8").split("## Example pipeline", 1)[1].split("\n## ", 1)[0]
+    assert re.search(r"version: every", example)
