@@ -43,7 +43,10 @@ def test_case_1_a_waiting_put_that_fails_leaves_its_execution_to_check_once(run,
     assert put.returncode == 1  # Concourse saves no version for a failed put
     (b,) = [s["PipelineExecutionArn"] for s in sm.list_pipeline_executions(PipelineName=pipeline)[
         "PipelineExecutionSummaries"] if s["PipelineExecutionArn"] != z]  # fmt: skip
-    assert check(run, source, z) == [z, b]
+    assert run("check", {"source": source, "version": {"execution_arn": z}}).json == [
+        {"execution_arn": z},
+        {"execution_arn": b},  # the very object the put would have returned
+    ]
     assert check(run, source, b) == [b]
 
 
