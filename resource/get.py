@@ -21,6 +21,7 @@ a job triggered by a put's version (the only time Concourse hands out a running 
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import json
 import sys
 from pathlib import Path
@@ -33,6 +34,7 @@ from sagemaker_pipeline_resource.aws import AWS, translate_errors
 from sagemaker_pipeline_resource.config import RUNNING_STATUSES, GetParams
 from sagemaker_pipeline_resource.errors import ResourceError
 from sagemaker_pipeline_resource.steps import failed_steps, step_label
+from sagemaker_pipeline_resource.transient import is_transient
 from sagemaker_pipeline_resource.version import ExecutionVersion
 
 # Statuses whose executions may have failed steps: failed_step is shown for them even with skip_steps.
@@ -119,7 +121,7 @@ def metadata(description: dict[str, Any], steps: list[dict[str, Any]] | None, pi
     return {key: value for key, value in items.items() if value}
 
 
-def _wait(client: Any, arn: str, params: GetParams) -> dict[str, Any]:
+def _wait(aws: AWS, client: Any, arn: str, params: GetParams) -> dict[str, Any]:
     """Wait for a running execution with put's waiter; a timeout fails the get rather than write a stale state."""
     from sagemaker_pipeline_resource.waiter import wait  # noqa: PLC0415 - waiter imports this module (a cycle)
 
@@ -128,7 +130,8 @@ def _wait(client: Any, arn: str, params: GetParams) -> dict[str, Any]:
         file=sys.stderr,
         flush=True,
     )
-    result = wait(client, arn, params.poll_interval, params.timeout)
+    transient = functools.partial(is_transient, refreshable=aws.refreshable)  # as put's wait: ride out outages
+    result = wait(client, arn, params.poll_interval, params.timeout, is_transient=transient)
     if result.timed_out:
         raise ResourceError(
             f"The execution {arn} was still {result.description.get('PipelineExecutionStatus')} after "
@@ -153,7 +156,7 @@ def download(aws: AWS, version: ExecutionVersion, destination: Path, params: Get
         client = aws.sagemaker()
         description = client.describe_pipeline_execution(PipelineExecutionArn=arn)
         if params.wait and description.get("PipelineExecutionStatus") in RUNNING_STATUSES:
-            description = _wait(client, arn, params)
+            description = _wait(aws, client, arn, params)
         jsonio.write(destination / "execution.json", description)
         (destination / "execution_arn").write_text(arn + "\n", encoding="utf-8")
         (destination / "status").write_text(
