@@ -86,7 +86,8 @@ def _mask_value(match: re.Match[str]) -> str:
     if name.lower() == "authorization" and value.lstrip().startswith("AWS4-"):
         masked = _SIGNATURE.sub(lambda sig: sig.group(1) + MASK, value)
     else:
-        _registry.add(value.strip())
+        if "signature" not in name.lower():  # a signature is good for one request only: no need to track it
+            _registry.add(value.strip())
         masked = MASK if value.strip() else value
     start, end = match.start("value") - match.start(), match.end("value") - match.start()
     text = match.group(0)

@@ -137,6 +137,11 @@ def test_a_value_masked_by_name_is_masked_everywhere_after(registry) -> None:
     assert redact.redact(f"error: the token {TOKEN} expired") == "error: the token *** expired"
 
 
+def test_signatures_are_masked_but_not_tracked(registry) -> None:
+    assert redact.redact("Signature:\n" + "ab" * 32 + "\nSignature=" + "cd" * 32) == "Signature:\n***\nSignature=***"
+    assert not registry.values  # good for one request only: not worth a place in the pattern
+
+
 def test_registered_values_are_masked_as_whole_values_only(registry) -> None:
     redact.register(SECRET, "source.secret_access_key")
     assert redact.redact(f"key={SECRET}.") == "key=***."
@@ -188,7 +193,7 @@ def test_log_records_are_masked_before_any_handler(registry) -> None:
 _ORDINARY = st.text(alphabet=st.characters(codec="utf-8", exclude_categories=("Cs",)), max_size=200)
 
 
-@settings(max_examples=500, derandomize=True, deadline=None)
+@settings(max_examples=300, derandomize=True, deadline=None)
 @given(text=_ORDINARY, secret=st.from_regex(r"[A-Za-z0-9+/]{16,60}", fullmatch=True))
 def test_redaction_never_changes_text_without_a_credential(text: str, secret: str) -> None:
     registry = redact._Registry()
