@@ -10,6 +10,7 @@ from __future__ import annotations
 import concurrent.futures
 import itertools
 import json
+import os
 import time
 from pathlib import Path
 from typing import Any
@@ -267,3 +268,25 @@ def test_the_same_put_run_again_gets_its_first_execution(run, emulator, deploy_s
     again = run("out", payload, sources)
     assert metadata(first)["deploy"] == "created" and metadata(again)["deploy"] == "unchanged"
     assert again.json["version"] == first.json["version"]
+
+
+def test_a_link_out_of_the_build_directory_is_refused(run, emulator, deploy_source, tmp_path):
+    sources = tmp_path / "build"
+    (sources / "out").mkdir(parents=True)
+    outside = tmp_path / "secret.json"
+    outside.write_text(json.dumps(definition("Train:Training")), encoding="utf-8")
+    (sources / "out" / "pipeline.json").symlink_to(outside)
+    emulator.clear_requests()
+    result = put(run, deploy_source, sources, definition_file="out/pipeline.json")
+    assert result.returncode == 1 and "outside the build's directory" in result.stderr
+    assert emulator.request_counts() == {}
+
+
+def test_a_pipe_is_refused_without_blocking(run, emulator, deploy_source, tmp_path):
+    sources = tmp_path / "build"
+    (sources / "out").mkdir(parents=True)
+    os.mkfifo(sources / "out" / "pipeline.json")
+    emulator.clear_requests()
+    result = put(run, deploy_source, sources, definition_file="out/pipeline.json")  # the Runner's timeout: 120 s
+    assert result.returncode == 1 and "not a regular file" in result.stderr
+    assert emulator.request_counts() == {}
