@@ -252,6 +252,7 @@ class AWS:
         config = self.botocore_config().merge(
             Config(retries={"total_max_attempts": 2}, connect_timeout=3, read_timeout=5)
         )
+        self.resolved_credentials()  # registered for redaction before any request, as in client()
         return self.session.create_client(
             "sagemaker",
             region_name=self.config.effective_region,
