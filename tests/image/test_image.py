@@ -267,6 +267,42 @@ def test_out_starts_an_execution_and_in_fetches_it(
     assert (get_dir / "execution_arn").read_text().strip() == started
 
 
+def _private_ca_pem() -> str:
+    """A throw-away self-signed CA certificate (PEM), as a ``ca_bundle`` holds."""
+    import datetime as dt  # noqa: PLC0415
+
+    from cryptography import x509  # noqa: PLC0415
+    from cryptography.hazmat.primitives import hashes, serialization  # noqa: PLC0415
+    from cryptography.hazmat.primitives.asymmetric import ec  # noqa: PLC0415
+    from cryptography.x509.oid import NameOID  # noqa: PLC0415
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "Image Test Private CA")])
+    now = dt.datetime.now(dt.timezone.utc)
+    certificate = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - dt.timedelta(days=1))
+        .not_valid_after(now + dt.timedelta(days=1))
+        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+        .sign(key, hashes.SHA256())
+    )
+    return certificate.public_bytes(serialization.Encoding.PEM).decode()
+
+
+@pytest.mark.parametrize("mode", ["read-only-nobody"])
+def test_ca_bundle_on_a_read_only_root_as_any_user(resource_image: Image, emulator: Any, mode: str) -> None:
+    """The trust store plus ``ca_bundle`` is built in memory: nothing is written, whoever runs the step."""
+    arn = emulator.create_pipeline(unique_name(), region=REGION)
+    executions = emulator.seed_executions(arn, 1, status="Succeeded")
+    source = source_for(emulator, arn, ca_bundle=_private_ca_pem())
+    result = run_step(resource_image, [CHECK], {"source": source}, docker_args=RUN_MODES[mode])
+    assert result.json() == [{"execution_arn": executions[-1]}], result.stderr
+
+
 # --- nothing happens at run time but the step ------------------------------------------------------------
 
 
