@@ -42,12 +42,14 @@ STATUSES_WITH_FAILED_STEPS = ("Failed", "CompletedWithFailures")
 CONSOLE_DOMAINS = {"aws": "console.aws.amazon.com", "aws-cn": "console.amazonaws.cn"}
 
 
-def console_url(pipeline: PipelineArn) -> str:
-    """A link to the pipeline in the SageMaker console of its region and partition."""
+def console_url(pipeline: PipelineArn, execution_id: str | None = None) -> str:
+    """A link to the pipeline, or to one of its executions, in the SageMaker console of its region and
+    partition. The paths are modelled on the console's, not checked against AWS (unverified)."""
     domain = CONSOLE_DOMAINS.get(pipeline.partition, f"console.{pipeline.partition.replace('aws-', 'amazonaws-')}.com")
-    return (
-        f"https://{pipeline.region}.{domain}/sagemaker/home?region={pipeline.region}#/pipelines/details/{pipeline.name}"
-    )
+    home = f"https://{pipeline.region}.{domain}/sagemaker/home?region={pipeline.region}"
+    if execution_id is None:
+        return f"{home}#/pipelines/details/{pipeline.name}"
+    return f"{home}#/pipelines/{pipeline.name}/executions/{execution_id}"
 
 
 def list_steps(client: Any, execution_arn: str) -> list[dict[str, Any]]:
@@ -96,6 +98,14 @@ def _who(identity: object) -> str | None:
     return None
 
 
+def _execution_id(description: dict[str, Any]) -> str | None:
+    """The id at the end of the execution's ARN (``.../execution/ID``), if the description has one."""
+    arn = description.get("PipelineExecutionArn")
+    if not isinstance(arn, str) or "/execution/" not in arn:
+        return None
+    return arn.rsplit("/execution/", 1)[1] or None
+
+
 def metadata(description: dict[str, Any], steps: list[dict[str, Any]] | None, pipeline: PipelineArn) -> dict[str, str]:
     """What the Concourse UI shows next to the version; optional fields are simply left out."""
     status = description.get("PipelineExecutionStatus")
@@ -112,7 +122,8 @@ def metadata(description: dict[str, Any], steps: list[dict[str, Any]] | None, pi
         "failure_reason": description.get("FailureReason"),
         "created_by": _who(description.get("CreatedBy")),
         "pipeline_version_id": str(description["PipelineVersionId"]) if description.get("PipelineVersionId") else None,
-        "console": console_url(pipeline),
+        "console": console_url(pipeline, _execution_id(description)),
+        "console_pipeline": console_url(pipeline),
     }
     if steps:
         failed = failing_steps(steps)

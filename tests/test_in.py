@@ -32,6 +32,8 @@ def test_get_writes_every_file(run, emulator, pipeline, source, tmp_path):
     meta = metadata(result)
     assert meta["status"] == "Succeeded"
     assert "started" in meta and "duration" in meta and "console" in meta
+    assert meta["console"].endswith("#/pipelines/churn-model/executions/" + arn.rsplit("/", 1)[1])
+    assert meta["console_pipeline"].endswith("#/pipelines/details/churn-model")
     assert "created_by" not in meta  # started through the API with IAM credentials: no user profile
 
 
