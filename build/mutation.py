@@ -32,13 +32,13 @@ TARGET = 0.90
 
 # Module -> the in-process test files that exercise it (no subprocess, no emulator, no network).
 TESTS: dict[str, tuple[str, ...]] = {
-    "history": ("tests/test_history.py",),
+    "history": ("tests/test_history.py", "tests/test_history_unit.py"),
     "check": ("tests/test_check_unit.py",),
     "put": ("tests/test_put_unit.py",),
     "waiter": ("tests/test_waiter.py",),
     "config": ("tests/test_config.py",),
     "redact": ("tests/test_redact_unit.py",),
-    "arns": ("tests/test_arns.py",),
+    "arns": ("tests/test_arns.py", "tests/test_arns_unit.py"),
 }
 
 
@@ -62,9 +62,10 @@ def prepare(module: str, tests: tuple[str, ...]) -> Path:
     shutil.copytree(ROOT / "resource", package, ignore=shutil.ignore_patterns("__pycache__"))
     (work / "tests").mkdir()
     (work / "tests" / "__init__.py").write_text("", encoding="utf-8")
-    for test in tests:
+    present = [test for test in tests if (ROOT / test).exists()]
+    for test in present:
         shutil.copy2(ROOT / test, work / test)
-    selection = ", ".join(json.dumps(test) for test in tests)
+    selection = ", ".join(json.dumps(test) for test in present)
     (work / "pyproject.toml").write_text(
         textwrap.dedent(
             f"""\
@@ -125,6 +126,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("modules", nargs="*", default=list(TESTS), choices=list(TESTS))
     parser.add_argument("--max-children", type=int, default=1, help="parallel mutant runs (default 1)")
+    parser.add_argument("--show", action="store_true", help="print each surviving mutant's diff")
     args = parser.parse_args()
     known = equivalents()
     rows = []
@@ -139,6 +141,15 @@ def main() -> int:
         )
         for name in row["survived"]:  # type: ignore[attr-defined]
             print(f"    survived: {name}", flush=True)
+            if args.show:
+                shown = subprocess.run(
+                    [str(Path(sys.executable).parent / "mutmut"), "show", name],
+                    cwd=WORK / module,
+                    capture_output=True,
+                    text=True,
+                    check=False,
+                ).stdout
+                print("".join(f"      {line}\n" for line in shown.splitlines() if line[:2] in ("- ", "+ ")), end="")
     print(f"total {time.monotonic() - started:.0f} s for {len(rows)} module(s); target {TARGET:.0%} per module")
     return 0 if all(float(row["score"]) >= TARGET for row in rows) else 1  # type: ignore[arg-type]
 
