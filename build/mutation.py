@@ -30,28 +30,59 @@ WORK = ROOT / ".mutation"
 EQUIVALENT = ROOT / "build" / "mutation-equivalent.txt"
 TARGET = 0.90
 
-# Module -> the in-process test files that exercise it (no subprocess, no emulator, no network).
+# Module -> the test files that exercise it; only their in-process tests run (see _CONFTEST).
 TESTS: dict[str, tuple[str, ...]] = {
     "history": ("tests/test_history.py", "tests/test_history_unit.py"),
     "check": ("tests/test_check_unit.py",),
     "put": ("tests/test_put_unit.py",),
-    "waiter": ("tests/test_waiter.py",),
-    "config": ("tests/test_config.py",),
-    "redact": ("tests/test_redact_unit.py",),
+    "waiter": ("tests/test_waiter.py", "tests/test_waiter_unit.py"),
+    "config": ("tests/test_config.py", "tests/test_statuses.py", "tests/test_readme.py", "tests/test_config_unit.py"),
+    "redact": ("tests/test_secrets.py", "tests/test_redact_unit.py"),
     "arns": ("tests/test_arns.py", "tests/test_arns_unit.py"),
 }
 
 
-def equivalents() -> dict[str, str]:
-    """Mutant name -> why it is equivalent, from build/mutation-equivalent.txt."""
-    out: dict[str, str] = {}
+# Deselects every test that needs the built .pyz or the emulator: a mutation tool cannot see into them.
+_CONFTEST = """
+OUT_OF_PROCESS = {"run", "emulator", "emulator_server", "sm", "pyz", "steps_dir", "source", "sts_source"}
+
+
+def pytest_collection_modifyitems(config, items):
+    selected = [item for item in items if not OUT_OF_PROCESS & set(getattr(item, "fixturenames", ()))]
+    deselected = [item for item in items if item not in selected]
+    if deselected:
+        config.hook.pytest_deselected(items=deselected)
+        items[:] = selected
+"""
+
+
+def equivalents() -> dict[tuple[str, str], str]:
+    """(module, the mutant's changed line) -> why no test can tell it from the original.
+
+    build/mutation-equivalent.txt has one ``module | changed line | reason`` per line. Mutants are matched by
+    the line they change, not by mutmut's numbers, which shift whenever the module is edited.
+    """
+    out: dict[tuple[str, str], str] = {}
     if EQUIVALENT.exists():
         for raw in EQUIVALENT.read_text(encoding="utf-8").splitlines():
-            line = raw.strip()
-            if line and not line.startswith("#"):
-                name, _, reason = line.partition(" ")
-                out[name] = reason.strip()
+            if raw.strip() and not raw.startswith("#"):
+                module, line, reason = (part.strip() for part in raw.split(" | ", 2))
+                out[(module, line)] = reason
     return out
+
+
+def changed_lines(work: Path, name: str) -> tuple[list[str], list[str]]:
+    """The original and mutated lines of one mutant, as ``mutmut show`` prints them."""
+    shown = subprocess.run(
+        [str(Path(sys.executable).parent / "mutmut"), "show", name],
+        cwd=work,
+        capture_output=True,
+        text=True,
+        check=False,
+    ).stdout.splitlines()
+    before = [line[2:].strip() for line in shown if line.startswith("- ")]
+    after = [line[2:].strip() for line in shown if line.startswith("+ ")]
+    return before, after
 
 
 def prepare(module: str, tests: tuple[str, ...]) -> Path:
@@ -60,11 +91,12 @@ def prepare(module: str, tests: tuple[str, ...]) -> Path:
     shutil.rmtree(work, ignore_errors=True)
     package = work / "src" / "sagemaker_pipeline_resource"
     shutil.copytree(ROOT / "resource", package, ignore=shutil.ignore_patterns("__pycache__"))
-    (work / "tests").mkdir()
-    (work / "tests" / "__init__.py").write_text("", encoding="utf-8")
+    # The whole tests/ package (test files import its helpers), but only the module's files are selected,
+    # and of those only the in-process tests: the scratch conftest deselects any that runs the .pyz.
+    shutil.copytree(ROOT / "tests", work / "tests", ignore=shutil.ignore_patterns("__pycache__", "image", "bench"))
+    shutil.copy2(ROOT / "README.md", work / "README.md")
+    (work / "conftest.py").write_text(_CONFTEST, encoding="utf-8")
     present = [test for test in tests if (ROOT / test).exists()]
-    for test in present:
-        shutil.copy2(ROOT / test, work / test)
     selection = ", ".join(json.dumps(test) for test in present)
     (work / "pyproject.toml").write_text(
         textwrap.dedent(
@@ -75,6 +107,7 @@ def prepare(module: str, tests: tuple[str, ...]) -> Path:
             pytest_add_cli_args_test_selection = [{selection}]
             pytest_add_cli_args = ["-p", "no:cacheprovider", "-p", "no:randomly"]
             use_git_change_detection = false
+            also_copy = ["conftest.py", "README.md"]
 
             [tool.pytest.ini_options]
             addopts = "-q"
@@ -101,22 +134,22 @@ def run_module(module: str, max_children: int, known: dict[str, str]) -> dict[st
     listing = subprocess.run(
         [mutmut, "results", "--all", "true"], cwd=work, capture_output=True, text=True, check=False
     ).stdout
-    survivors = [
-        line.split(":")[0].strip()
-        for line in listing.splitlines()
-        if line.strip().endswith(("survived", "no tests", "timeout", "suspicious"))
-    ]
-    equivalent = [name for name in survivors if name in known]
-    left = [name for name in survivors if name not in known]
+    status = {
+        line.split(":")[0].strip(): line.rsplit(":", 1)[1].strip() for line in listing.splitlines() if ":" in line
+    }
+    survivors = [name for name, state in status.items() if state in ("survived", "no tests", "suspicious")]
+    diffs = {name: changed_lines(work, name) for name in survivors}
+    equivalent = [name for name in survivors if (module, " ".join(diffs[name][1])) in known]
+    left = [name for name in survivors if name not in equivalent]
     total = int(stats.get("total", 0)) - int(stats.get("skipped", 0))
-    killed = total - len(survivors)
+    killed = total - len(survivors)  # timeouts count as killed: the tests did not pass
     score = (killed + len(equivalent)) / total if total else 1.0
     return {
         "module": module,
         "total": total,
         "killed": killed,
         "equivalent": len(equivalent),
-        "survived": left,
+        "survived": [(name, *diffs[name]) for name in left],
         "score": score,
         "seconds": seconds,
     }
@@ -139,17 +172,10 @@ def main() -> int:
             f" (+{row['equivalent']} equivalent), {row['seconds']:.0f} s",
             flush=True,
         )
-        for name in row["survived"]:  # type: ignore[attr-defined]
+        for name, before, after in row["survived"]:  # type: ignore[attr-defined]
             print(f"    survived: {name}", flush=True)
             if args.show:
-                shown = subprocess.run(
-                    [str(Path(sys.executable).parent / "mutmut"), "show", name],
-                    cwd=WORK / module,
-                    capture_output=True,
-                    text=True,
-                    check=False,
-                ).stdout
-                print("".join(f"      {line}\n" for line in shown.splitlines() if line[:2] in ("- ", "+ ")), end="")
+                print("".join(f"      - {line}\n" for line in before) + "".join(f"      + {line}\n" for line in after))
     print(f"total {time.monotonic() - started:.0f} s for {len(rows)} module(s); target {TARGET:.0%} per module")
     return 0 if all(float(row["score"]) >= TARGET for row in rows) else 1  # type: ignore[arg-type]
 
