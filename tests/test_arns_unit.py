@@ -35,7 +35,8 @@ def test_a_long_value_is_shortened_to_200_characters():
 
 
 def test_a_non_string_is_named_by_its_type():
-    assert failure(parse_pipeline_arn, 42).message == "source.pipeline is not a valid SageMaker pipeline ARN: got a int."
+    expected = "source.pipeline is not a valid SageMaker pipeline ARN: got a int."
+    assert failure(parse_pipeline_arn, 42).message == expected
     assert failure(parse_execution_arn, None).message.endswith("got a NoneType.")
 
 
