@@ -21,11 +21,11 @@ FAST = {"wait": True, "poll_interval": 1}
 class Running:
     """A step started in the background, its stderr read as it comes (to act at the right moment)."""
 
-    def __init__(self, steps_dir: Path, directory: Path, payload: dict[str, Any]) -> None:
+    def __init__(self, steps_dir: Path, directory: Path, payload: dict[str, Any], step: str = "out") -> None:
         directory.mkdir(parents=True, exist_ok=True)
         self.started = time.monotonic()
         self.process = subprocess.Popen(
-            [str(steps_dir / "out"), str(directory)],
+            [str(steps_dir / step), str(directory)],
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
@@ -165,3 +165,17 @@ def test_abort_with_stop_on_abort_false_leaves_it_running(steps_dir, tmp_path, e
     returncode, _, stderr = put.finish(timeout=15)
     assert returncode == 143 and "keeps running (stop_on_abort is false)" in stderr
     assert status_of(sm, put.arn()) == "Executing"
+
+
+def test_abort_during_a_gets_wait_exits_and_stops_nothing(steps_dir, tmp_path, emulator, pipeline, source, sm):
+    """get waits for a running execution too; aborted, it exits 143 but stops nothing: only put stops what it
+    started."""
+    arn = emulator.start_execution(pipeline)
+    payload = {"source": source, "version": {"execution_arn": arn}, "params": {"poll_interval": 1}}
+    get = Running(steps_dir, tmp_path / "get", payload, step="in")
+    get.wait_for("is still running: waiting")
+    time.sleep(1)
+    get.process.send_signal(signal.SIGTERM)
+    returncode, stdout, stderr = get.finish(timeout=15)
+    assert returncode == 143 and stdout == "" and "SIGTERM" in stderr and "Traceback" not in stderr
+    assert status_of(sm, arn) == "Executing"
