@@ -16,6 +16,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from sagemaker_pipeline_resource import redact
+from sagemaker_pipeline_resource.aws import AWS
+from sagemaker_pipeline_resource.config import SourceConfig
 from tests.conftest import ACCESS_KEY_ID, SECRET_ACCESS_KEY
 
 NOW = dt.datetime.now(dt.timezone.utc)
@@ -125,6 +127,10 @@ SECRET = "Q0UtDe0ECvFXBEjQgkAuGOmHmjX9IMmjId2CupYU"
             "Action=AssumeRoleWithWebIdentity&WebIdentityToken=***&Version=1",
         ),
         ("Signature:\n" + "ab" * 32 + "\nnext", "Signature:\n***\nnext"),
+        (
+            f"PUT /latest/api/token\nX-aws-ec2-metadata-token: {TOKEN}\n",
+            "PUT /latest/api/token\nX-aws-ec2-metadata-token: ***\n",
+        ),
         (f'\\"SessionToken\\": \\"{TOKEN}\\"', '\\"SessionToken\\": \\"***\\"'),
     ],
 )
@@ -135,6 +141,18 @@ def test_credentials_are_masked_by_field_name(registry, text: str, expected: str
 def test_a_value_masked_by_name_is_masked_everywhere_after(registry) -> None:
     redact.redact(f"<SessionToken>{TOKEN}</SessionToken>")
     assert redact.redact(f"error: the token {TOKEN} expired") == "error: the token *** expired"
+
+
+def test_the_session_token_of_every_signed_request_is_registered(registry) -> None:
+    """Credentials that appear without our resolving them (a refresh inside botocore) are still learnt."""
+    source = {"pipeline": "arn:aws:sagemaker:us-east-1:123456789012:pipeline/p", "endpoint_url": "http://127.0.0.1:9"}
+    aws = AWS(SourceConfig.from_json({**source, "max_attempts": 1, "connect_timeout": 1}))
+    aws.session.set_credentials("ASIAREFRESHEDKEY0001", SECRET, TOKEN)  # behind our back, like a refresh
+    assert redact.redact(TOKEN) == TOKEN
+    client = aws.session.create_client("sagemaker", region_name="us-east-1", endpoint_url=source["endpoint_url"])
+    with pytest.raises(Exception, match="Could not connect"):
+        client.list_pipelines()
+    assert redact.redact(f"token {TOKEN}") == "token ***"
 
 
 def test_signatures_are_masked_but_not_tracked(registry) -> None:
