@@ -290,3 +290,14 @@ def test_a_pipe_is_refused_without_blocking(run, emulator, deploy_source, tmp_pa
     result = put(run, deploy_source, sources, definition_file="out/pipeline.json")  # the Runner's timeout: 120 s
     assert result.returncode == 1 and "not a regular file" in result.stderr
     assert emulator.request_counts() == {}
+
+
+def test_check_fails_until_the_first_deploy_then_finds_its_execution(run, emulator, deploy_source, tmp_path):
+    """Documented: a check of a pipeline that no put has created yet fails (a wrong ARN must not look empty)."""
+    before = run("check", {"source": deploy_source})
+    assert before.returncode == 1 and "does not exist" in before.stderr
+    sources = tmp_path / "build"
+    name = write(sources, definition("Train:Training"))
+    version = put(run, deploy_source, sources, definition_file=name).json["version"]
+    emulator.finish(version["execution_arn"], "Succeeded")
+    assert run("check", {"source": deploy_source}).json == [version]
