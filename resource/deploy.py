@@ -29,6 +29,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from botocore.exceptions import ClientError
+
 from sagemaker_pipeline_resource.aws import AWS, translate_errors
 from sagemaker_pipeline_resource.config import PutParams
 from sagemaker_pipeline_resource.errors import ResourceError
@@ -200,6 +202,43 @@ def _settings(params: PutParams, definition: Definition) -> dict[str, Any]:
     return arguments
 
 
+def _create(aws: AWS, client: Any, params: PutParams, definition: Definition, token: TokenMaker) -> Deployment | None:
+    """Create the pipeline; None when another build created it meanwhile (then it is compared like any other)."""
+    pipeline = str(aws.config.pipeline_arn)
+    _check_account(aws, "does not exist")
+    arguments = {"PipelineName": aws.config.pipeline_arn.name, **_settings(params, definition)}
+    identity = {**arguments, "PipelineDefinition": definition.digest}
+    try:
+        client.create_pipeline(**arguments, ClientRequestToken=token("create-pipeline", identity))
+    except ClientError:
+        # Two first deploys at once: the second create is refused because the name is taken (AWS's error code
+        # for that is not documented). If the pipeline exists now, it is the other build's: compare with it.
+        if _newest_version(client, pipeline) is None:
+            raise
+        print("put: the pipeline was created meanwhile (another build?): comparing with it", file=sys.stderr)
+        return None
+    first = _newest_version(client, pipeline, "Ascending")
+    if first is None:
+        raise ResourceError(f"SageMaker created {pipeline} but then did not find it.", "Try the put again.")
+    return Deployment("created", first)
+
+
+def _update_if_changed(aws: AWS, client: Any, params: PutParams, definition: Definition, newest: int) -> Deployment:
+    """Compare the newest version with the put's settings; update (a new version) only when they differ."""
+    pipeline = str(aws.config.pipeline_arn)
+    described = client.describe_pipeline(PipelineName=pipeline, PipelineVersionId=newest)
+    changed = _changes(described, params, definition)
+    if not changed:
+        return Deployment("unchanged", newest)
+    _check_account(aws, "needs an update")
+    name = aws.config.pipeline_arn.name
+    response = client.update_pipeline(PipelineName=name, **_settings(params, definition))
+    version = response.get("PipelineVersionId")
+    if version is None:  # optional in the API's model: then the newest is the one just made
+        version = _newest_version(client, pipeline)
+    return Deployment("updated", int(version or newest), changed)
+
+
 def deploy(aws: AWS, params: PutParams, definition: Definition, token: TokenMaker) -> Deployment:
     """Create or update ``source.pipeline`` from ``definition``; return the version the start must run.
 
@@ -210,28 +249,12 @@ def deploy(aws: AWS, params: PutParams, definition: Definition, token: TokenMake
     with translate_errors(f"deploying {params.definition_file} to {pipeline}", aws.config):
         client = aws.sagemaker()
         newest = _newest_version(client, pipeline)
-        if newest is None:
-            _check_account(aws, "does not exist")
-            arguments = {"PipelineName": aws.config.pipeline_arn.name, **_settings(params, definition)}
-            identity = {**arguments, "PipelineDefinition": definition.digest}
-            client.create_pipeline(**arguments, ClientRequestToken=token("create-pipeline", identity))
-            first = _newest_version(client, pipeline, "Ascending")
-            if first is None:
-                raise ResourceError(f"SageMaker created {pipeline} but then did not find it.", "Try the put again.")
-            deployment = Deployment("created", first)
-        else:
-            described = client.describe_pipeline(PipelineName=pipeline, PipelineVersionId=newest)
-            changed = _changes(described, params, definition)
-            if not changed:
-                deployment = Deployment("unchanged", newest)
-            else:
-                _check_account(aws, "needs an update")
-                name = aws.config.pipeline_arn.name
-                response = client.update_pipeline(PipelineName=name, **_settings(params, definition))
-                version = response.get("PipelineVersionId")
-                if version is None:  # optional in the API's model: then the newest is the one just made
-                    version = _newest_version(client, pipeline)
-                deployment = Deployment("updated", int(version or newest), changed)
+        deployment = _create(aws, client, params, definition, token) if newest is None else None
+        if deployment is None:
+            newest = newest or _newest_version(client, pipeline)
+            if newest is None:
+                raise ResourceError(f"The pipeline {pipeline} vanished during the deploy.", "Try the put again.")
+            deployment = _update_if_changed(aws, client, params, definition, newest)
     detail = f" ({', '.join(deployment.changed)} changed)" if deployment.changed else ""
     print(f"put: pipeline {deployment.outcome}{detail}: version {deployment.version_id}", file=sys.stderr)
     return deployment

@@ -301,3 +301,26 @@ def test_check_fails_until_the_first_deploy_then_finds_its_execution(run, emulat
     version = put(run, deploy_source, sources, definition_file=name).json["version"]
     emulator.finish(version["execution_arn"], "Succeeded")
     assert run("check", {"source": deploy_source}).json == [version]
+
+
+def test_two_first_deploys_at_once_the_second_updates_the_first(run, emulator, deploy_source, sm, tmp_path):
+    """Another build creates the pipeline while this put's create is on its way: no failure, an update instead."""
+    sources = tmp_path / "build"
+    name = write(sources, definition("Train:Training"))
+    emulator.inject_fault("latency", operation="CreatePipeline", latency_seconds=2)
+    with concurrent.futures.ThreadPoolExecutor(1) as pool:
+        running = pool.submit(put, run, deploy_source, sources, definition_file=name)
+        deadline = time.monotonic() + 60
+        while "CreatePipeline" not in emulator.request_counts():  # received, not yet handled
+            assert time.monotonic() < deadline and not running.done()
+            time.sleep(0.05)
+        sm.create_pipeline(
+            PipelineName="churn-deploy",
+            PipelineDefinition=json.dumps(definition("Other:Processing")),
+            RoleArn=ROLE,
+            ClientRequestToken="another-build-" + "0" * 32,
+        )
+        result = running.result()
+    meta = metadata(result)
+    assert "created meanwhile" in result.stderr
+    assert meta["deploy"] == "updated" and meta["pipeline_version_id"] == "2"
