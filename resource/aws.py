@@ -38,10 +38,11 @@ from botocore.credentials import (
     RefreshableCredentials,
 )
 from botocore.httpsession import where
+from botocore.parsers import ResponseParserError
 
 from sagemaker_pipeline_resource import __version__, redact
 from sagemaker_pipeline_resource.config import SourceConfig
-from sagemaker_pipeline_resource.errors import DEBUG_ENV, ResourceError
+from sagemaker_pipeline_resource.errors import DEBUG_ENV, ResourceError, printable
 
 DEFAULT_ROLE_SESSION_NAME = "concourse-sagemaker-pipeline-resource"
 # What botocore's default chain reads from the environment that is secret: values, and files holding one.
@@ -397,8 +398,9 @@ def translate_errors(action: str, config: SourceConfig, service: str = "sagemake
         yield
     except bex.ClientError as error:
         info = error.response.get("Error", {})
-        code = str(info.get("Code", "Unknown"))
-        message = str(info.get("Message", "")).strip().rstrip(".")
+        code = printable(str(info.get("Code", "Unknown")), 100)
+        # An answer from a proxy (an HTML page for a 431, say) is one line of at most 300 characters here.
+        message = printable(" ".join(str(info.get("Message", "")).split()), 300).rstrip(".")
         status = error.response.get("ResponseMetadata", {}).get("HTTPStatusCode")
         hint = _CODE_HINTS.get(code, "")
         lowered = message.lower()
@@ -414,6 +416,11 @@ def translate_errors(action: str, config: SourceConfig, service: str = "sagemake
         raise ResourceError(
             f"No AWS credentials were found for {action}.",
             "Set source.access_key_id and source.secret_access_key, or give the worker a role.",
+        ) from error
+    except ResponseParserError as error:
+        raise ResourceError(
+            f"The answer to {action} could not be read: {printable(' '.join(str(error).split()), 200)}.",
+            f"Check that {endpoint} is the SageMaker API (not a proxy's or another service's page).",
         ) from error
     except bex.ParamValidationError as error:
         raise ResourceError(f"AWS would not accept the request for {action}: {error}.") from error

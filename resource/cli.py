@@ -15,15 +15,17 @@ Rules every step follows here, not in each step:
   stray print (ours or a library's) cannot corrupt the answer.
 - stdout is never rewritten: the answer is written exactly as the step made it (nothing secret is in a
   version or in metadata, by construction). Credentials are masked on stderr only (:mod:`redact`).
-- A :class:`ResourceError` (bad input, AWS refusing) is one paragraph on stderr and exit code 1, with no
-  traceback unless ``source.debug`` is true (or ``SAGEMAKER_PIPELINE_RESOURCE_DEBUG=1``). Anything else is
-  a bug: a one-line summary, exit code 70, and the traceback in debug mode.
+- The error contract (README "Errors"): a :class:`ResourceError` (bad input, AWS refusing) is one paragraph
+  on stderr and exit code 1 (2 for a wrong command line), with no traceback unless ``source.debug`` is true
+  (or ``SAGEMAKER_PIPELINE_RESOURCE_DEBUG=1``). This is the one place where it is printed: masked, with
+  every control character escaped (a value with a newline or an ANSI escape cannot forge log lines) and cut
+  to a bounded length. Anything else is a bug: a one-line summary, exit code 70, and the traceback in debug
+  mode; 130 when interrupted. Input is read and bounded in :mod:`inputs` and validated before any AWS call.
 """
 
 from __future__ import annotations
 
 import contextlib
-import json
 import os
 import sys
 import traceback
@@ -35,9 +37,9 @@ from typing import Any, TextIO
 from concoursetools import BuildMetadata
 from concoursetools.parsing import format_check_output, format_in_out_output
 
-from sagemaker_pipeline_resource import __version__, redact, startup
+from sagemaker_pipeline_resource import __version__, inputs, redact, startup
 from sagemaker_pipeline_resource.abort import Aborted
-from sagemaker_pipeline_resource.errors import DEBUG_ENV, ResourceError
+from sagemaker_pipeline_resource.errors import DEBUG_ENV, ResourceError, UsageError, printable, shown
 
 PROGRAM = "sagemaker-pipeline-resource"
 STEPS = ("check", "in", "out")
@@ -78,19 +80,17 @@ def _read_payload(stdin: TextIO) -> dict[str, Any]:
             "Waiting for a JSON payload on stdin, but stdin is a terminal.",
             f"Pipe one in, e.g. {PROGRAM} check < payload.json (see --help for its shape).",
         )
-    text = stdin.read()
+    text = inputs.read_stdin(stdin)
     if not text.strip():
         raise ResourceError(
             "stdin was empty: expected the JSON payload that Concourse sends.",
             'For example {"source": {"pipeline": "arn:aws:sagemaker:REGION:ACCOUNT:pipeline/NAME"}}.',
         )
-    try:
-        payload = json.loads(text)
-    except json.JSONDecodeError as error:
-        raise ResourceError(
-            f"stdin is not valid JSON: {error.msg} at line {error.lineno}, column {error.colno}.",
-            "Concourse sends a JSON object with 'source' (and 'version', 'params'); check the payload file.",
-        ) from error
+    payload = inputs.loads(
+        text,
+        "stdin",
+        "Concourse sends a JSON object with 'source' (and 'version', 'params'); check the payload file.",
+    )
     if not isinstance(payload, dict):
         raise ResourceError("The payload on stdin must be a JSON object with a 'source' key.")
     return payload
@@ -105,7 +105,7 @@ def _payload_keys(payload: dict[str, Any], allowed: tuple[str, ...], step: str) 
     unknown = sorted(set(payload) - set(allowed))
     if unknown:
         raise ResourceError(
-            f"The {step} payload has unknown top-level keys: {', '.join(unknown)}.",
+            f"The {step} payload has unknown top-level keys: {', '.join(shown(key) for key in unknown)}.",
             f"A {step} payload has only: {', '.join(allowed)}. Put source keys under 'source' and step params "
             "under 'params'.",
         )
@@ -117,9 +117,11 @@ def _wants_debug(payload: object, environ: Mapping[str, str]) -> bool:
 
 
 def _directory(args: list[str], step: str, what: str) -> Path:
-    if not args:
-        raise ResourceError(
-            f"'{step}' needs {what} as its first argument.", f"Run: {PROGRAM} {step} DIR < payload.json"
+    """The step's one argument: Concourse runs ``in DIR`` and ``out DIR``, never with more."""
+    if len(args) != 1:
+        raise UsageError(
+            f"'{step}' takes exactly one argument, {what}, but it was given {len(args)}.",
+            f"Run: {PROGRAM} {step} DIR < payload.json",
         )
     return Path(args[0])
 
@@ -143,9 +145,12 @@ def run_check(payload: dict[str, Any], args: list[str], environ: Mapping[str, st
         from sagemaker_pipeline_resource.version import ExecutionVersion
 
     _payload_keys(payload, ("source", "version"), "check")
-    resource = PipelineResource(**_mapping(payload["source"], "source"))
+    if args:
+        raise UsageError(f"'check' takes no arguments, but it was given {len(args)}.", f"Run: {PROGRAM} check < FILE")
+    resource = PipelineResource.from_source(payload["source"])
     raw_version = payload.get("version")
-    previous = ExecutionVersion.from_json(raw_version) if raw_version else None
+    # Concourse sends null for the first check; anything else must be a version (false, "" or [] are mistakes).
+    previous = None if raw_version is None else ExecutionVersion.from_json(raw_version)
     versions = resource.fetch_new_versions(previous)
     return format_check_output([version.to_flat_dict() for version in versions])
 
@@ -157,12 +162,11 @@ def run_in(payload: dict[str, Any], args: list[str], environ: Mapping[str, str])
 
     _payload_keys(payload, ("source", "version", "params"), "in")
     destination = _directory(args, "in", "the destination directory")
-    resource = PipelineResource(**_mapping(payload["source"], "source"))
-    if not payload.get("version"):
+    resource = PipelineResource.from_source(payload["source"])
+    if payload.get("version") is None:
         raise ResourceError("The in payload has no 'version' to fetch.", 'Give {"version": {"execution_arn": ...}}.')
     version = ExecutionVersion.from_json(payload["version"])
-    params = _mapping(payload.get("params"), "params")
-    version, metadata = resource.download_version(version, destination, _build_metadata(environ), **params)
+    version, metadata = resource.get(version, destination, _build_metadata(environ), payload.get("params"))
     return format_in_out_output(version.to_flat_dict(), metadata)
 
 
@@ -172,9 +176,8 @@ def run_out(payload: dict[str, Any], args: list[str], environ: Mapping[str, str]
 
     _payload_keys(payload, ("source", "params"), "out")
     sources = _directory(args, "out", "the build's sources directory")
-    resource = PipelineResource(**_mapping(payload["source"], "source"))
-    params = _mapping(payload.get("params"), "params")
-    version, metadata = resource.publish_new_version(sources, _build_metadata(environ), **params)
+    resource = PipelineResource.from_source(payload["source"])
+    version, metadata = resource.put(sources, _build_metadata(environ), payload.get("params"))
     return format_in_out_output(version.to_flat_dict(), metadata)
 
 
@@ -190,7 +193,7 @@ def _mapping(value: object, where: str) -> dict[str, Any]:
     if value is None:
         return {}
     if not isinstance(value, dict):
-        raise ResourceError(f"{where} must be a JSON object (a mapping of keys to values).")
+        raise ResourceError(f"{where} must be a JSON object (a mapping of keys to values), but it is {shown(value)}.")
     return value
 
 
@@ -223,8 +226,9 @@ def _run(
     except ResourceError as error:
         if debug:
             traceback.print_exc(file=stderr)
-        print(f"error: {error}", file=stderr)
-        return EXIT_USER_ERROR
+        # Redacted before it is escaped (an escaped secret would no longer match), then one line of text.
+        print(f"error: {printable(redact.redact(str(error)))}", file=stderr)
+        return error.exit_code
     except Aborted as aborted:
         print(f"aborted by {aborted.name}: exit {aborted.exit_code}", file=stderr)
         return aborted.exit_code
@@ -235,7 +239,8 @@ def _run(
         if debug:
             traceback.print_exc(file=stderr)
         print(
-            f"error: unexpected {type(error).__name__} in {step}: {error}. This is a bug in {PROGRAM} "
+            f"error: unexpected {type(error).__name__} in {step}: {printable(redact.redact(str(error)), 300)}. "
+            f"This is a bug in {PROGRAM} "
             f'{__version__}: please report it (set "debug": true in source for the traceback).',
             file=stderr,
         )

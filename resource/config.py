@@ -7,11 +7,15 @@ Validation happens before any AWS call, so a bad configuration never costs an AP
 from __future__ import annotations
 
 import re
+import ssl
 from dataclasses import dataclass, field
+from urllib.parse import urlsplit
+
+from botocore.utils import is_valid_endpoint_url, is_valid_ipv6_endpoint_url
 
 from sagemaker_pipeline_resource.arns import ExecutionArn, PipelineArn, parse_execution_arn, parse_pipeline_arn
-from sagemaker_pipeline_resource.errors import ResourceError
-from sagemaker_pipeline_resource.fields import bounded, check_bounds, from_json, secret, sized
+from sagemaker_pipeline_resource.errors import ResourceError, shown
+from sagemaker_pipeline_resource.fields import bounded, check_bounds, from_json, secret, sized, text
 
 # Every PipelineExecutionStatus of the locked botocore model (tests/test_config.py compares the two).
 # CompletedWithFailures is final: the execution ended and some of its steps failed.
@@ -38,9 +42,37 @@ def check_statuses(
             close = lowered.get(status.lower())
             suggestion = f" (did you mean '{close}'?)" if close else ""
             raise ResourceError(
-                f"{key} contains the unknown status '{status}'{suggestion}.",
+                f"{key} contains the unknown status {shown(status)}{suggestion}.",
                 f"Valid statuses are: {', '.join(allowed)}.",
             )
+
+
+def check_endpoint_url(url: str | None, key: str) -> None:
+    """Refuse what botocore would refuse when it makes the client (a ValueError then), and bad ports."""
+    if url is None:
+        return
+    hint = "For example https://api.sagemaker.us-east-1.amazonaws.com or a VPC endpoint's URL."
+    try:
+        parts = urlsplit(url)
+        parts.port  # noqa: B018 - raises ValueError for a port out of range
+    except ValueError as error:
+        raise ResourceError(f"{key} is not a valid URL ({error}): {shown(url)}.", hint) from error
+    valid = is_valid_endpoint_url(url) or is_valid_ipv6_endpoint_url(url)
+    if parts.scheme not in ("http", "https") or not valid or parts.username is not None:
+        raise ResourceError(f"{key} must be an http(s) URL with a valid host name, but it is {shown(url)}.", hint)
+
+
+def check_pem(bundle: str | None, key: str) -> None:
+    """Load the certificates as OpenSSL will, so that a bad bundle is refused before any call."""
+    if bundle is None:
+        return
+    hint = "Paste the CA certificates as PEM text, each from -----BEGIN CERTIFICATE----- to -----END CERTIFICATE-----."
+    if "-----BEGIN CERTIFICATE-----" not in bundle:
+        raise ResourceError(f"{key} must be the PEM text of one or more CA certificates (not a file path).", hint)
+    try:
+        ssl.create_default_context(cadata=bundle)
+    except (ssl.SSLError, ValueError) as error:
+        raise ResourceError(f"{key} holds no certificate OpenSSL can read ({type(error).__name__}).", hint) from error
 
 
 @dataclass(frozen=True)
@@ -54,19 +86,23 @@ class SourceConfig:
     hold_back_hours: float = bounded(24.0, 0, 672)
     # check: at most this many pages of 100 executions are listed in one check.
     max_pages: int = bounded(10, 1, 1000)
-    region: str | None = None
+    region: str | None = text(pattern=r"[a-z]{2,5}(-[a-z]+){1,3}-\d{1,2}", form="a region name such as us-east-1")
     endpoint_url: str | None = None
     # STS (for role_arn) has its own endpoint: a SageMaker VPC endpoint does not answer STS.
     sts_endpoint_url: str | None = None
-    access_key_id: str | None = None
-    secret_access_key: str | None = secret()
-    session_token: str | None = secret()
+    access_key_id: str | None = text(pattern=r"[A-Za-z0-9]{1,128}", form="an access key id (letters and digits)")
+    secret_access_key: str | None = secret(pattern=r"[!-~]{1,128}", form="printable ASCII")
+    session_token: str | None = secret(pattern=r"[!-~]+", form="printable ASCII", length=(1, 8192))
     role_arn: str | None = None
-    role_session_name: str | None = None
+    role_session_name: str | None = text(
+        pattern=r"[A-Za-z0-9_+=,.@-]+", form="letters, digits and _+=,.@- only", length=(2, 64)
+    )
     # Not a credential (AWS does not treat it as a secret; it is often the account id): shown like any value.
-    external_id: str | None = None
+    external_id: str | None = text(
+        pattern=r"[A-Za-z0-9_+=,.@:/-]+", form="letters, digits and _+=,.@:/- only", length=(2, 1224)
+    )
     role_duration: int | None = bounded(None, 900, 43200)
-    ca_bundle: str | None = None
+    ca_bundle: str | None = text(multiline=True, max_length=1024 * 1024)
     verify_ssl: bool = True
     retry_mode: str = "standard"
     max_attempts: int = bounded(5, 1, 20)
@@ -81,7 +117,7 @@ class SourceConfig:
         check_bounds(self, "source")
         if self.retry_mode not in RETRY_MODES:
             raise ResourceError(
-                f"source.retry_mode must be one of {', '.join(RETRY_MODES)}, but it is '{self.retry_mode}'."
+                f"source.retry_mode must be one of {', '.join(RETRY_MODES)}, but it is {shown(self.retry_mode)}."
             )
         if (self.access_key_id is None) != (self.secret_access_key is None):
             raise ResourceError(
@@ -94,23 +130,14 @@ class SourceConfig:
             for key in ("role_session_name", "external_id", "role_duration"):
                 if getattr(self, key) is not None:
                     raise ResourceError(f"source.{key} only applies with source.role_arn, which is not set.")
-        elif not re.fullmatch(r"arn:aws[a-z-]*:iam::\d{12}:role/[\w+=,.@/-]+", self.role_arn):
+        elif not re.fullmatch(r"arn:aws[a-z-]*:iam::\d{12}:role/[\w+=,.@/-]+", self.role_arn, flags=re.ASCII):
             raise ResourceError(
-                f"source.role_arn is not an IAM role ARN: '{self.role_arn}'.",
+                f"source.role_arn is not an IAM role ARN: {shown(self.role_arn)}.",
                 "Use the form arn:aws:iam::ACCOUNT_ID:role/ROLE_NAME.",
             )
-        if self.ca_bundle is not None and "-----BEGIN CERTIFICATE-----" not in self.ca_bundle:
-            raise ResourceError(
-                "source.ca_bundle must be the PEM text of one or more CA certificates (not a file path).",
-                "Paste the certificate, starting with -----BEGIN CERTIFICATE-----.",
-            )
-        for key in ("endpoint_url", "sts_endpoint_url"):
-            url = getattr(self, key)
-            if url is not None and not re.match(r"https?://[^/\s]+", url):
-                raise ResourceError(
-                    f"source.{key} must be an http(s) URL, but it is '{url}'.",
-                    "For example https://api.sagemaker.us-east-1.amazonaws.com or a VPC endpoint's URL.",
-                )
+        check_pem(self.ca_bundle, "source.ca_bundle")
+        check_endpoint_url(self.endpoint_url, "source.endpoint_url")
+        check_endpoint_url(self.sts_endpoint_url, "source.sts_endpoint_url")
 
     @property
     def effective_region(self) -> str:
@@ -166,7 +193,7 @@ class PutParams:
     parameters: dict[str, object] = field(default_factory=dict)
     parameters_file: str | None = None
     display_name: str | None = sized(1, 82, checked_later=True)  # templated first: put.py checks it
-    description: str | None = sized(0, 3072, checked_later=True)
+    description: str | None = sized(1, 3072, checked_later=True)
     parallelism: int | None = bounded(None, 1)
     selective_execution: dict[str, object] | None = None
     pipeline_version_id: int | None = bounded(None, 1)
@@ -182,7 +209,7 @@ class PutParams:
     # waiting
     wait: bool = False
     poll_interval: float = bounded(30.0, MIN_POLL_INTERVAL, 3600)
-    timeout: float | None = bounded(None, 1)
+    timeout: float | None = bounded(None, 1, 28 * 24 * 3600)  # AWS ends an execution after 28 days
     stop_on_timeout: bool = False
     # on SIGTERM/SIGINT (an aborted build) during the wait, stop the execution this put started or retried
     stop_on_abort: bool = True
@@ -193,7 +220,7 @@ class PutParams:
     def __post_init__(self) -> None:
         if self.action not in PUT_ACTIONS:
             raise ResourceError(
-                f"params.action must be one of {', '.join(PUT_ACTIONS)}, but it is '{self.action}'.",
+                f"params.action must be one of {', '.join(PUT_ACTIONS)}, but it is {shown(self.action)}.",
             )
         check_bounds(self, "params")
         check_statuses(self.fail_on, "params.fail_on", FINAL_STATUSES, empty_ok=True)
@@ -268,7 +295,7 @@ class PutParams:
         unknown = set(raw) - {"source_execution_arn", "steps"}
         if unknown:
             raise ResourceError(
-                f"params.selective_execution has unknown keys: {', '.join(sorted(unknown))}.",
+                f"params.selective_execution has unknown keys: {', '.join(shown(key) for key in sorted(unknown))}.",
                 "It takes 'steps' (a list of step names) and optionally 'source_execution_arn'.",
             )
         steps = raw.get("steps")

@@ -7,11 +7,12 @@ described and its executions listed. Stops at the first failure with the same me
 
 from __future__ import annotations
 
+import sys
 from typing import Any
 
 from sagemaker_pipeline_resource.aws import AWS, translate_errors
 from sagemaker_pipeline_resource.config import SourceConfig
-from sagemaker_pipeline_resource.errors import ResourceError
+from sagemaker_pipeline_resource.errors import ResourceError, printable
 
 
 def doctor(source: dict[str, Any]) -> str:
@@ -42,6 +43,8 @@ def doctor(source: dict[str, Any]) -> str:
             else "none yet",
         )
     except ResourceError as error:
-        lines.append(f"FAIL {error}")
-        raise ResourceError("doctor found a problem:\n" + "\n".join(lines)) from error
+        # The steps that passed go to stderr first; the failure is then the one error paragraph.
+        for line in lines:
+            print(printable(line), file=sys.stderr)
+        raise ResourceError(f"doctor found a problem: FAIL {error.message}", error.hint) from error
     return "\n".join(lines)

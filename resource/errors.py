@@ -1,19 +1,61 @@
-"""The one exception a user of the resource sees.
+"""The one exception a user of the resource sees, and how values are shown in it.
 
 Everything that goes wrong because of the user's input or the user's AWS account (bad JSON, a wrong key,
 a name where an ARN belongs, AccessDenied, an unreachable endpoint) becomes a :class:`ResourceError`: the
 dispatcher prints its message as one paragraph on stderr and exits non-zero, without a traceback unless
 ``debug`` is on. Anything else is a bug and keeps its traceback.
+
+A message quotes what the user wrote, and what the user wrote can be anything: 100,000 characters, a
+newline followed by a fake ``error:`` line, an ANSI escape that clears the build log, a lone surrogate
+that cannot even be encoded. :func:`shown` quotes a value shortened; :func:`printable` escapes every
+control character, so that one error is one paragraph that says what it says and no more.
 """
 
 from __future__ import annotations
 
+import re
+
 # Set to anything but "" or "0", the same as ``debug: true`` in every source: tracebacks and botocore's log.
 DEBUG_ENV = "SAGEMAKER_PIPELINE_RESOURCE_DEBUG"
+
+# C0 and C1 controls, DEL, line/paragraph separators, bidirectional overrides (they reorder what is shown)
+# and surrogates (not encodable): escaped wherever user text reaches a message.
+_UNPRINTABLE = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069\ud800-\udfff]")
+SHOWN_LENGTH = 80
+MESSAGE_LENGTH = 2000
+
+
+def _escape(match: re.Match[str]) -> str:
+    code = ord(match.group())
+    return {0x0A: "\\n", 0x0D: "\\r", 0x09: "\\t"}.get(code, f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}")
+
+
+def printable(text: str, limit: int = MESSAGE_LENGTH) -> str:
+    """``text`` with control characters escaped, cut in the middle to at most about ``limit`` characters."""
+    text = _UNPRINTABLE.sub(_escape, text)
+    if len(text) > limit:
+        half = limit // 2
+        text = f"{text[:half]} [... {len(text) - 2 * half} characters cut ...] {text[-half:]}"
+    return text
+
+
+def shown(value: object, limit: int = SHOWN_LENGTH) -> str:
+    """A value quoted for a message: ``'text'`` shortened and escaped, or its JSON type for anything else."""
+    if isinstance(value, str):
+        text = printable(value[: limit * 2], limit=10**9)
+        return f"'{text[:limit]}...'" if len(text) > limit or len(value) > limit * 2 else f"'{text}'"
+    if isinstance(value, bool) or value is None:
+        return {True: "true", False: "false", None: "null"}[value]
+    if isinstance(value, int | float):
+        text = f"{value:g}" if isinstance(value, float) else str(value)
+        return text if len(text) <= limit else f"a {len(text)}-digit number"
+    return f"a {type(value).__name__}"
 
 
 class ResourceError(Exception):
     """A problem the user can fix: ``message`` says what is wrong, ``hint`` how to fix it."""
+
+    exit_code = 1
 
     def __init__(self, message: str, hint: str | None = None) -> None:
         super().__init__(message)
@@ -22,3 +64,9 @@ class ResourceError(Exception):
 
     def __str__(self) -> str:
         return f"{self.message} {self.hint}" if self.hint else self.message
+
+
+class UsageError(ResourceError):
+    """The command line is wrong (a missing or extra argument): exit code 2, as for any usage error."""
+
+    exit_code = 2

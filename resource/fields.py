@@ -13,20 +13,32 @@ Ranges are data, not literals scattered through validation code: a field declare
 number's range) or :func:`sized` (a string's length) carries its :class:`Bounds` in its metadata;
 :func:`check_bounds` enforces them, and the README's tables are tested against them
 (``tests/test_readme.py``), so that the page and the code cannot drift apart.
+
+Every value is also checked, as it is read, by rules that hold for all fields (:func:`check_value`):
+numbers are finite; strings are never empty (leave the key out for the default), at most :data:`MAX_TEXT`
+characters unless their bounds say otherwise, and hold no control characters (newlines and tabs are fine
+in a ``multiline`` field). A field declared with :func:`text` (or :func:`secret`) may add a ``pattern`` it
+must match in full, with its ``form`` in words for the message and the README.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import difflib
+import math
+import re
 import types
 import typing
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
-from sagemaker_pipeline_resource.errors import ResourceError
+from sagemaker_pipeline_resource.errors import ResourceError, shown
 
 T = TypeVar("T")
+
+MAX_TEXT = 2048
+_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f]")
+_CONTROL_BUT_LINES = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
 
 
 @dataclass(frozen=True)
@@ -40,13 +52,18 @@ class Bounds:
     def describe(self) -> str:
         """``1 to 1000``, ``at least 1`` or ``up to 82``: the words used in messages and in the README."""
         if self.high is None:
-            return f"at least {self.low:g}"
+            return f"at least {_number(self.low)}"
         if self.label == "Length" and self.low <= 1:
-            return f"up to {self.high:g}"
-        return f"{self.low:g} to {self.high:g}"
+            return f"up to {_number(self.high)}"
+        return f"{_number(self.low)} to {_number(self.high)}"
 
     def contains(self, value: float) -> bool:
         return value >= self.low and (self.high is None or value <= self.high)
+
+
+def _number(value: float) -> str:
+    """A bound as a person writes it: ``1``, ``0.1``, ``2419200`` (not ``2.4192e+06``)."""
+    return str(int(value)) if float(value).is_integer() else f"{value:g}"
 
 
 def bounded(default: Any, low: float, high: float | None = None) -> Any:
@@ -89,13 +106,37 @@ def check_bounds(config: object, where: str) -> None:
             check_length(value, key, bounds, field.metadata.get("hint", ""))
         elif not bounds.contains(value):
             if bounds.high is None:
-                raise ResourceError(f"{key} must be at least {bounds.low:g}, but it is {value:g}.")
-            raise ResourceError(f"{key} must be between {bounds.low:g} and {bounds.high:g}, but it is {value:g}.")
+                raise ResourceError(f"{key} must be at least {_number(bounds.low)}, but it is {shown(value)}.")
+            raise ResourceError(
+                f"{key} must be between {_number(bounds.low)} and {_number(bounds.high)}, but it is {shown(value)}."
+            )
 
 
-def secret(default: Any = None) -> Any:
+def secret(default: Any = None, **rules: Any) -> Any:
     """A field whose value is never shown in an error, a log line or an output."""
-    return dataclasses.field(default=default, metadata={"secret": True}, repr=False)
+    return text(default, secret=True, **rules)
+
+
+def text(
+    default: Any = None,
+    *,
+    pattern: str | None = None,
+    form: str | None = None,
+    length: tuple[int, int] | None = None,
+    max_length: int = MAX_TEXT,
+    multiline: bool = False,
+    secret: bool = False,
+) -> Any:
+    """A string field with its rules: a ``pattern`` (``form`` says it in words), a ``length`` range (low, high)
+    declared as :class:`Bounds` (the README says it as ``Length: ...``), or only a ``max_length`` cap."""
+    metadata: dict[str, object] = {"multiline": multiline, "max_length": max_length}
+    if pattern is not None:
+        metadata.update(pattern=pattern, form=form or f"the pattern {pattern}")
+    if length is not None:
+        metadata["bounds"] = Bounds(length[0], length[1], "Length")
+    if secret:
+        metadata["secret"] = True
+    return dataclasses.field(default=default, metadata=metadata, repr=not secret)
 
 
 def _type_name(annotation: Any) -> str:
@@ -159,9 +200,38 @@ def _convert(value: object, annotation: Any, key: str, is_secret: bool) -> objec
     else:  # pragma: no cover - a field type this module does not know is a programming error
         raise TypeError(f"unsupported field type {annotation!r} for {key}")
     if not ok:
-        shown = "" if is_secret or isinstance(value, dict | list) else f" ({value!r})"
-        raise ResourceError(f"{key} must be {_type_name(annotation)}, but it is {_json_name(value)}{shown}.")
+        echo = "" if is_secret or isinstance(value, dict | list) else f" ({shown(value)})"
+        raise ResourceError(f"{key} must be {_type_name(annotation)}, but it is {_json_name(value)}{echo}.")
     return value
+
+
+def check_value(value: object, key: str, metadata: typing.Mapping[str, Any]) -> None:
+    """The rules every value obeys as it is read (finite numbers; strings: see :func:`check_text`)."""
+    if isinstance(value, float) and not math.isfinite(value):
+        raise ResourceError(f"{key} must be a finite number, but it is {shown(value)}.")
+    if isinstance(value, str):
+        check_text(value, key, metadata)
+    elif isinstance(value, tuple):
+        for item in value:
+            check_text(item, f"{key} item", {})
+
+
+def check_text(value: str, key: str, metadata: typing.Mapping[str, Any]) -> None:
+    """Not empty, not over :data:`MAX_TEXT` (unless bounds say), no control characters, the ``pattern``."""
+    echo = "" if metadata.get("secret") else f": {shown(value)}"
+    if not value.strip():
+        raise ResourceError(
+            f"{key} must be non-empty, but it is blank.", "Leave the key out for its default, or give a value."
+        )
+    limit = int(metadata.get("max_length", MAX_TEXT))
+    if "bounds" not in metadata and len(value) > limit:
+        raise ResourceError(f"{key} is {len(value)} characters long; at most {limit} are allowed.")
+    control = _CONTROL_BUT_LINES if metadata.get("multiline") else _CONTROL
+    if control.search(value):
+        raise ResourceError(f"{key} contains a control character (a newline, tab, escape...){echo}.")
+    pattern = metadata.get("pattern")
+    if pattern is not None and not re.fullmatch(pattern, value):
+        raise ResourceError(f"{key} must be {metadata.get('form')}, but it is not{echo}.")
 
 
 def from_json(cls: type[T], raw: object, where: str, aliases: dict[str, str] | None = None) -> T:
@@ -184,11 +254,13 @@ def from_json(cls: type[T], raw: object, where: str, aliases: dict[str, str] | N
             close = difflib.get_close_matches(str(key), known, n=1)
             suggestion = f" Did you mean '{close[0]}'?" if close else ""
             raise ResourceError(
-                f"{where} has an unknown key '{key}'.{suggestion}",
+                f"{where} has an unknown key {shown(key)}.{suggestion}",
                 f"Valid keys are: {', '.join(known)}.",
             )
         field = fields[name]
-        values[name] = _convert(value, hints[name], f"{where}.{key}", bool(field.metadata.get("secret")))
+        converted = _convert(value, hints[name], f"{where}.{key}", bool(field.metadata.get("secret")))
+        check_value(converted, f"{where}.{key}", field.metadata)
+        values[name] = converted
     for name, field in fields.items():
         required = field.init and field.default is dataclasses.MISSING and field.default_factory is dataclasses.MISSING
         if required and name not in values:

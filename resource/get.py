@@ -27,7 +27,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from sagemaker_pipeline_resource import jsonio, marker
+from sagemaker_pipeline_resource import inputs, jsonio, marker
 from sagemaker_pipeline_resource.arns import PipelineArn
 from sagemaker_pipeline_resource.artifacts import write_artifacts
 from sagemaker_pipeline_resource.aws import AWS, translate_errors
@@ -161,7 +161,7 @@ def download(aws: AWS, version: ExecutionVersion, destination: Path, params: Get
             f"The version {version.execution_arn} is an execution of another pipeline, not of {config.pipeline}.",
             "Check that the get step and its version (or `version:` pin) belong to this resource.",
         )
-    destination.mkdir(parents=True, exist_ok=True)
+    inputs.writable_directory(destination, "The destination directory")  # before any AWS call
     arn = version.execution_arn
     with translate_errors(f"describing the execution {arn}", config):
         client = aws.sagemaker()

@@ -13,6 +13,7 @@ import json
 import re
 from pathlib import Path
 
+from sagemaker_pipeline_resource import inputs
 from sagemaker_pipeline_resource.errors import ResourceError
 
 _LINE = re.compile(r"(?P<key>[A-Za-z0-9_\-]+|\"[^\"]*\"|'[^']*')\s*:(?:\s+(?P<value>.*))?")
@@ -31,10 +32,10 @@ def _scalar(text: str, where: str) -> str | None:
     if text[:1] in ('"', "'"):
         quoted = (_DOUBLE_QUOTED if text[0] == '"' else _SINGLE_QUOTED).match(text)
         if quoted is None:
-            raise ResourceError(f"{where}: the quoted value {text} is not closed.")
+            raise ResourceError(f"{where}: a quoted value is not closed.")
         if not _AFTER_QUOTE.fullmatch(text[quoted.end() :]):
             raise ResourceError(
-                f"{where}: unexpected text after the quoted value: {text}.",
+                f"{where}: unexpected text after a quoted value.",
                 'Only a comment may follow a quoted value, after a space: Name: "value"  # comment.',
             )
         body = quoted.group()
@@ -43,7 +44,7 @@ def _scalar(text: str, where: str) -> str | None:
         try:
             return str(json.loads(body))
         except ValueError as error:
-            raise ResourceError(f"{where}: cannot read the quoted value {body}: {error}.") from error
+            raise ResourceError(f"{where}: a quoted value is not a valid (JSON) string: {error}.") from error
     if text[:1] and text[0] in "[{&*!|>%@`":
         raise ResourceError(
             f"{where}: nested values, anchors, tags and block scalars are not supported in parameters files.",
@@ -67,28 +68,25 @@ def parse_yaml_mapping(text: str, where: str) -> dict[str, object]:
             )
         match = _LINE.fullmatch(line)
         if not match:
-            raise ResourceError(f"{where}, line {number}: expected 'name: value', got {line[:80]!r}.")
+            # The line is not quoted back: the file may not be what the author meant to point at (a secret).
+            raise ResourceError(
+                f"{where}, line {number}: expected 'name: value'.",
+                "Names are letters, digits, '-' and '_' (or quoted), followed by ': ' and the value.",
+            )
         key = match["key"].strip("\"'")
         result[key] = _scalar(match["value"] or "", f"{where}, line {number}")
     return result
 
 
-def load(path: Path, where: str = "params.parameters_file") -> dict[str, object]:
-    """Load a parameters file (JSON object, or flat YAML for .yml/.yaml or anything that is not JSON)."""
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError as error:
-        raise ResourceError(
-            f"{where}: no file at {path}.", "The path is relative to the build's directory: inputs/outputs first."
-        ) from error
-    except (OSError, UnicodeDecodeError) as error:
-        raise ResourceError(f"{where}: cannot read {path}: {error}.") from error
+def load(sources: Path, relative: str, where: str = "params.parameters_file") -> dict[str, object]:
+    """Load a parameters file inside the build's directory ``sources`` (a JSON object, or flat YAML for
+    .yml/.yaml or anything that is not JSON). Errors say what is wrong, never what the file holds."""
+    path = inputs.confined(sources, relative, where)
+    text = inputs.read_text(path, where)
+    label = f"{where} ({path.name[:80]})"
     if path.suffix.lower() == ".json" or text.lstrip().startswith("{"):
-        try:
-            data = json.loads(text)
-        except ValueError as error:
-            raise ResourceError(f"{where}: {path} is not valid JSON: {error}.") from error
+        data = inputs.loads(text, label, "The file must hold one JSON object of parameter names to values.")
         if not isinstance(data, dict):
-            raise ResourceError(f"{where}: {path} must hold a JSON object of parameter names to values.")
+            raise ResourceError(f"{label} must hold a JSON object of parameter names to values.")
         return data
-    return parse_yaml_mapping(text, f"{where} ({path.name})")
+    return parse_yaml_mapping(text, label)

@@ -15,6 +15,7 @@ import datetime as dt
 import functools
 import hashlib
 import json
+import os
 import re
 import sys
 import time
@@ -27,14 +28,14 @@ from typing import Any
 from botocore import exceptions as bex
 from concoursetools import BuildMetadata
 
-from sagemaker_pipeline_resource import paramfile
+from sagemaker_pipeline_resource import inputs, paramfile
 from sagemaker_pipeline_resource.abort import Aborted, deferred
 from sagemaker_pipeline_resource.arns import parse_execution_arn
 from sagemaker_pipeline_resource.aws import AWS, translate_errors
 from sagemaker_pipeline_resource.check import pending
 from sagemaker_pipeline_resource.config import RUNNING_STATUSES, PutParams, SourceConfig
 from sagemaker_pipeline_resource.deploy import deploy, load_definition
-from sagemaker_pipeline_resource.errors import ResourceError
+from sagemaker_pipeline_resource.errors import ResourceError, shown
 from sagemaker_pipeline_resource.fields import bounds_of, check_length
 from sagemaker_pipeline_resource.get import failing_steps, list_steps, metadata
 from sagemaker_pipeline_resource.marker import Marker, attach, scope_of
@@ -73,16 +74,23 @@ def _format(text: str, build: BuildMetadata) -> str:
 def pipeline_parameters(params: PutParams, sources: Path, build: BuildMetadata) -> list[dict[str, str]]:
     """``parameters_file`` merged with ``parameters`` (which win), templated and checked against AWS's limits."""
     merged: dict[str, object] = {}
+    origin: dict[str, str] = {}  # each name's source, so that an error blames the file or the params
     if params.parameters_file is not None:
-        merged.update(paramfile.load(sources / params.parameters_file))
+        from_file = paramfile.load(sources, params.parameters_file)
+        merged.update(from_file)
+        origin.update(dict.fromkeys(from_file, f"params.parameters_file ({Path(params.parameters_file).name[:80]})"))
     merged.update(params.parameters)
+    origin.update(dict.fromkeys(params.parameters, "params.parameters"))
     if len(merged) > MAX_PARAMETERS:
-        raise ResourceError(f"params.parameters has {len(merged)} parameters; AWS allows {MAX_PARAMETERS}.")
+        raise ResourceError(
+            f"params.parameters and parameters_file give {len(merged)} parameters; AWS allows {MAX_PARAMETERS}."
+        )
     result = []
     for name, value in merged.items():
+        where = origin[name]
         if not PARAMETER_NAME.fullmatch(name):
             raise ResourceError(
-                f"params.parameters: '{name}' is not a valid pipeline parameter name.",
+                f"{where}: {shown(name)} is not a valid pipeline parameter name.",
                 "Names are 1 to 256 letters, digits, '-' or '_', as declared in the pipeline definition.",
             )
         if value is None:
@@ -92,13 +100,13 @@ def pipeline_parameters(params: PutParams, sources: Path, build: BuildMetadata) 
             )
         if isinstance(value, dict | list):
             raise ResourceError(
-                f"params.parameters.{name} must be a string, number or boolean, not {type(value).__name__}.",
+                f"{where}: {name} must be a string, number or boolean, not {shown(value)}.",
                 "Pipeline parameters are strings: encode structured values as JSON text.",
             )
         text = json.dumps(value) if isinstance(value, bool) else str(value)
         text = _format(text, build)
         if len(text) > MAX_VALUE:
-            raise ResourceError(f"params.parameters.{name} is {len(text)} characters long; AWS allows {MAX_VALUE}.")
+            raise ResourceError(f"{where}: {name} is {len(text)} characters long; AWS allows {MAX_VALUE}.")
         result.append({"Name": name, "Value": text})
     return result
 
@@ -149,17 +157,12 @@ def _resolve_execution(params: PutParams, sources: Path, aws: AWS) -> str:
         key = "params.execution_arn"
     else:
         assert params.execution_arn_file is not None  # noqa: S101 - PutParams guarantees one of the two
-        path = sources / params.execution_arn_file
-        if path.is_dir():
+        key = "params.execution_arn_file"
+        path = inputs.confined(sources, params.execution_arn_file, key)
+        if os.path.isdir(path):  # noqa: PTH112 - a get step's directory (os.path: never raises, e.g. for a too-long name)
             path = path / "execution_arn"
-        try:
-            arn = path.read_text(encoding="utf-8").strip()
-        except OSError as error:
-            raise ResourceError(
-                f"params.execution_arn_file: cannot read {path}: {error.strerror}.",
-                "Point it at the directory of a get of this resource, or at a file holding the ARN.",
-            ) from error
-        key = f"params.execution_arn_file ({path})"
+        arn = inputs.read_text(path, key, max_bytes=4096).strip()
+        key = f"params.execution_arn_file ({path.name[:80]})"
     execution = parse_execution_arn(arn, key)
     if not aws.config.pipeline_arn.owns(execution):
         raise ResourceError(f"{key}: {arn} is an execution of another pipeline, not of {aws.config.pipeline}.")
@@ -177,7 +180,7 @@ def build_request(params: PutParams, sources: Path, build: BuildMetadata, aws: A
             check_length(display_name, "params.display_name", bounds_of(PutParams, "display_name"))
             if not DISPLAY_NAME.fullmatch(display_name):
                 raise ResourceError(
-                    f"params.display_name '{display_name}' is not a valid execution display name.",
+                    f"params.display_name {shown(display_name)} is not a valid execution display name.",
                     "Use letters, digits and dashes, starting and ending with a letter or digit.",
                 )
             arguments["PipelineExecutionDisplayName"] = display_name
@@ -259,7 +262,10 @@ def _send(client: Any, request: Request) -> str:
         stop(client, arn, str(request.arguments["ClientRequestToken"]))
         return arn
     response = getattr(client, _OPERATIONS[request.action])(**request.arguments)
-    return str(response["PipelineExecutionArn"])
+    arn = response.get("PipelineExecutionArn")
+    if not isinstance(arn, str) or not arn:  # an answer that says nothing: not a crash (exit 70)
+        raise ResourceError(f"AWS answered the {request.action} without the execution's ARN.")
+    return arn
 
 
 def _stop_on_abort(aws: AWS, arn: str, build: BuildMetadata) -> None:

@@ -19,11 +19,26 @@ from sagemaker_pipeline_resource.version import ExecutionVersion
 
 
 class PipelineResource(ConcourseResource[ExecutionVersion]):
-    """Tracks (``check``/``in``) and triggers (``out``) the executions of one SageMaker pipeline."""
+    """Tracks (``check``/``in``) and triggers (``out``) the executions of one SageMaker pipeline.
 
-    def __init__(self, **source: Any) -> None:
+    concoursetools passes ``source`` and ``params`` as keyword arguments; the dispatcher instead hands
+    over the JSON objects as they are (:meth:`from_source`, :meth:`get`, :meth:`put`), so that a key named
+    like a Python argument (``self``, ``version``, ``sources_dir``...) is an unknown key, not a TypeError.
+    """
+
+    def __init__(self, /, **source: Any) -> None:
+        self._configure(SourceConfig.from_json(source))
+
+    @classmethod
+    def from_source(cls, source: object) -> PipelineResource:
+        """The resource for a ``source`` JSON object (any value: it is validated)."""
+        resource = cls.__new__(cls)
+        resource._configure(SourceConfig.from_json(source))
+        return resource
+
+    def _configure(self, config: SourceConfig) -> None:
         super().__init__(ExecutionVersion)
-        self.config = SourceConfig.from_json(source)
+        self.config = config
 
     def _aws(self, build: BuildMetadata | None = None) -> AWS:
         if build is None:
@@ -35,18 +50,28 @@ class PipelineResource(ConcourseResource[ExecutionVersion]):
 
         return check.check(self._aws(), previous_version)
 
-    def download_version(
-        self, version: ExecutionVersion, destination_dir: Path, build_metadata: BuildMetadata, **params: Any
+    def get(
+        self, version: ExecutionVersion, destination: Path, build: BuildMetadata, params: object
     ) -> tuple[ExecutionVersion, dict[str, str]]:
+        """``in``, with ``params`` as the JSON object from the payload."""
         from sagemaker_pipeline_resource import get
 
         parsed = GetParams.from_json(params)
-        return version, get.download(self._aws(build_metadata), version, destination_dir, parsed)
+        return version, get.download(self._aws(build), version, destination, parsed)
+
+    def put(self, sources: Path, build: BuildMetadata, params: object) -> tuple[ExecutionVersion, dict[str, str]]:
+        """``out``, with ``params`` as the JSON object from the payload."""
+        from sagemaker_pipeline_resource import put
+
+        parsed = PutParams.from_json(params)
+        return put.publish(self._aws(build), parsed, sources, build)
+
+    def download_version(
+        self, version: ExecutionVersion, destination_dir: Path, build_metadata: BuildMetadata, **params: Any
+    ) -> tuple[ExecutionVersion, dict[str, str]]:
+        return self.get(version, destination_dir, build_metadata, params)
 
     def publish_new_version(
         self, sources_dir: Path, build_metadata: BuildMetadata, **params: Any
     ) -> tuple[ExecutionVersion, dict[str, str]]:
-        from sagemaker_pipeline_resource import put
-
-        parsed = PutParams.from_json(params)
-        return put.publish(self._aws(build_metadata), parsed, sources_dir, build_metadata)
+        return self.put(sources_dir, build_metadata, params)

@@ -51,7 +51,7 @@ def test_step_as_first_argument(pyz):
         ('{"source": {"pipeline": "' + ARN + '", "colour": "red"}}', "unknown key 'colour'"),
         ('{"source": {"pipeline": "' + ARN + '"}, "version": {"execution_arn": "x"}}', "not a valid"),
         ('{"source": {"pipeline": "' + ARN + '"}, "version": {"ref": "x"}}', "version has an unknown key 'ref'"),
-        ('{"source": {"pipeline": "' + ARN + '"}, "params": {}}', "unknown top-level keys: params"),
+        ('{"source": {"pipeline": "' + ARN + '"}, "params": {}}', "unknown top-level keys: 'params'"),
     ],
 )
 def test_bad_check_input(steps_dir, stdin, fragment):
@@ -69,7 +69,7 @@ def test_in_without_directory(steps_dir):
         [str(steps_dir / "in")], input='{"source": {"pipeline": "' + ARN + '"}, "version": {}}',
         capture_output=True, text=True, env=clean_env(), check=False,
     )  # fmt: skip
-    assert result.returncode == 1 and "destination directory" in result.stderr
+    assert result.returncode == 2 and "destination directory" in result.stderr  # a usage error
 
 
 def test_debug_shows_the_traceback(steps_dir):

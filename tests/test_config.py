@@ -63,7 +63,7 @@ def test_half_a_key_pair_is_an_error() -> None:
 
 
 def test_role_options_need_a_role() -> None:
-    assert "only applies with source.role_arn" in error_of({"pipeline": ARN, "external_id": "x"})
+    assert "only applies with source.role_arn" in error_of({"pipeline": ARN, "external_id": "xy"})
     assert "not an IAM role ARN" in error_of({"pipeline": ARN, "role_arn": "my-role"})
 
 

@@ -39,6 +39,9 @@ ARN = "arn:aws:sagemaker:us-east-1:123456789012:pipeline/churn"
 BASE: dict[str, dict[str, object]] = {"source": {"pipeline": ARN}, "get": {}, "put": {}}
 NEEDS: dict[str, dict[str, object]] = {
     "role_duration": {"role_arn": "arn:aws:iam::123456789012:role/ci"},
+    "role_session_name": {"role_arn": "arn:aws:iam::123456789012:role/ci"},
+    "external_id": {"role_arn": "arn:aws:iam::123456789012:role/ci"},
+    "session_token": {"access_key_id": "AKIAEXAMPLE", "secret_access_key": "example"},
     # wait-only params are refused without wait
     "poll_interval": {"wait": True},
     "timeout": {"wait": True},
