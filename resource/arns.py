@@ -22,7 +22,9 @@ from sagemaker_pipeline_resource.errors import ResourceError
 PIPELINE_FORM = "arn:aws:sagemaker:REGION:ACCOUNT_ID:pipeline/PIPELINE_NAME"
 EXECUTION_FORM = "arn:aws:sagemaker:REGION:ACCOUNT_ID:pipeline/PIPELINE_NAME/execution/EXECUTION_ID"
 
-_PREFIX = r"arn:(?P<partition>aws[a-z-]*):sagemaker:(?P<region>[a-z]{2,}(?:-[a-z]+)+-\d+):(?P<account>\d{12}):"
+# A region name as AWS writes it (lower case): also how source.region is checked.
+REGION = r"[a-z]{2,}(?:-[a-z]+)+-\d+"
+_PREFIX = rf"arn:(?P<partition>aws[a-z-]*):sagemaker:(?P<region>{REGION}):(?P<account>\d{{12}}):"
 _NAME = r"(?P<name>[a-zA-Z0-9](?:-*[a-zA-Z0-9]){0,255})"
 _PIPELINE_RE = re.compile(_PREFIX + r"pipeline/" + _NAME)
 _EXECUTION_RE = re.compile(_PREFIX + r"pipeline/" + _NAME + r"/execution/(?P<execution_id>[a-zA-Z0-9]{1,64})")

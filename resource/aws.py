@@ -385,6 +385,24 @@ _NETWORK_ERRORS: tuple[tuple[type[Exception] | tuple[type[Exception], ...], str,
 )
 
 
+def _one_line(text: str, limit: int = 300) -> str:
+    """An answer's text as one short line: a proxy's HTML page (for a 431, say) loses its tags and newlines."""
+    if text.lstrip().startswith("<"):
+        text = re.sub(r"<[^>]*>", " ", text)
+    return printable(" ".join(text.split()), limit)
+
+
+def _raised_parsing(error: BaseException) -> bool:
+    """Whether ``error`` came from botocore reading an answer (a bad timestamp is a ValueError, bad bytes a
+    UnicodeDecodeError, bad XML a ResponseParserError): the answer was malformed, the resource is not at fault."""
+    frame = error.__traceback__
+    while frame is not None:
+        if Path(frame.tb_frame.f_code.co_filename).match("botocore/parsers.py"):
+            return True
+        frame = frame.tb_next
+    return False
+
+
 @contextlib.contextmanager
 def translate_errors(action: str, config: SourceConfig, service: str = "sagemaker") -> Iterator[None]:
     """Turn botocore's exceptions raised while doing ``action`` into one-paragraph :class:`ResourceError`.
@@ -399,8 +417,7 @@ def translate_errors(action: str, config: SourceConfig, service: str = "sagemake
     except bex.ClientError as error:
         info = error.response.get("Error", {})
         code = printable(str(info.get("Code", "Unknown")), 100)
-        # An answer from a proxy (an HTML page for a 431, say) is one line of at most 300 characters here.
-        message = printable(" ".join(str(info.get("Message", "")).split()), 300).rstrip(".")
+        message = _one_line(str(info.get("Message", ""))).rstrip(".")
         status = error.response.get("ResponseMetadata", {}).get("HTTPStatusCode")
         hint = _CODE_HINTS.get(code, "")
         lowered = message.lower()
@@ -417,11 +434,6 @@ def translate_errors(action: str, config: SourceConfig, service: str = "sagemake
             f"No AWS credentials were found for {action}.",
             "Set source.access_key_id and source.secret_access_key, or give the worker a role.",
         ) from error
-    except ResponseParserError as error:
-        raise ResourceError(
-            f"The answer to {action} could not be read: {printable(' '.join(str(error).split()), 200)}.",
-            f"Check that {endpoint} is the SageMaker API (not a proxy's or another service's page).",
-        ) from error
     except bex.ParamValidationError as error:
         raise ResourceError(f"AWS would not accept the request for {action}: {error}.") from error
     except bex.BotoCoreError as error:
@@ -432,3 +444,10 @@ def translate_errors(action: str, config: SourceConfig, service: str = "sagemake
                     what.format(url=url, action=action, error=error), hint.format(endpoint_key=endpoint_key)
                 ) from error
         raise ResourceError(f"AWS client error while {action}: {error}.") from error
+    except Exception as error:
+        if not isinstance(error, ResponseParserError) and not _raised_parsing(error):
+            raise
+        raise ResourceError(
+            f"The answer to {action} could not be read ({type(error).__name__}: {_one_line(str(error))}).",
+            f"Check that {endpoint} is the AWS API (not a proxy's or another service's page).",
+        ) from error

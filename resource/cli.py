@@ -90,6 +90,7 @@ def _read_payload(stdin: TextIO) -> dict[str, Any]:
         text,
         "stdin",
         "Concourse sends a JSON object with 'source' (and 'version', 'params'); check the payload file.",
+        keys_from="",
     )
     if not isinstance(payload, dict):
         raise ResourceError("The payload on stdin must be a JSON object with a 'source' key.")

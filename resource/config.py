@@ -13,7 +13,7 @@ from urllib.parse import urlsplit
 
 from botocore.utils import is_valid_endpoint_url, is_valid_ipv6_endpoint_url
 
-from sagemaker_pipeline_resource.arns import ExecutionArn, PipelineArn, parse_execution_arn, parse_pipeline_arn
+from sagemaker_pipeline_resource.arns import REGION, ExecutionArn, PipelineArn, parse_execution_arn, parse_pipeline_arn
 from sagemaker_pipeline_resource.errors import ResourceError, shown
 from sagemaker_pipeline_resource.fields import bounded, check_bounds, from_json, secret, sized, text
 
@@ -86,7 +86,7 @@ class SourceConfig:
     hold_back_hours: float = bounded(24.0, 0, 672)
     # check: at most this many pages of 100 executions are listed in one check.
     max_pages: int = bounded(10, 1, 1000)
-    region: str | None = text(pattern=r"[a-z]{2,5}(-[a-z]+){1,3}-\d{1,2}", form="a region name such as us-east-1")
+    region: str | None = text(pattern=REGION, form="a region name such as us-east-1 (lower case)")
     endpoint_url: str | None = None
     # STS (for role_arn) has its own endpoint: a SageMaker VPC endpoint does not answer STS.
     sts_endpoint_url: str | None = None

@@ -35,13 +35,14 @@ _BRACKETS = re.compile(r"[\[\]{}]")
 _UNSENDABLE = re.compile("[\x00\ud800-\udfff]")
 
 
-def _depth(text: str) -> int:
-    """How deep the brackets of a JSON text nest (strings skipped), counted without parsing it."""
-    depth = deepest = 0
-    for bracket in _BRACKETS.findall(_STRINGS.sub("", text)):
-        depth += 1 if bracket in "[{" else -1
-        deepest = max(deepest, depth)
-    return deepest
+def _too_deep(text: str) -> bool:
+    """Whether the brackets of a JSON text nest deeper than :data:`MAX_DEPTH` (strings skipped), unparsed."""
+    depth = 0
+    for bracket in _BRACKETS.finditer(_STRINGS.sub("", text)):
+        depth += 1 if bracket.group() in "[{" else -1
+        if depth > MAX_DEPTH:
+            return True
+    return False
 
 
 def _parse_int(text: str) -> int:
@@ -65,35 +66,36 @@ class _NumberError(Exception):
     """A number the hooks refuse (raised through ``json.loads``, turned into a ResourceError by :func:`loads`)."""
 
 
-def _check_strings(value: object, where: str) -> None:
-    """Refuse NUL and lone surrogates in any string (key or value), naming where it is."""
-    pending: list[tuple[object, str]] = [(value, where)]
+def _check_strings(value: object, where: str, start: str) -> None:
+    """Refuse NUL and lone surrogates in any string (key or value), naming where it is (``source.KEY``)."""
+    pending: list[tuple[object, str]] = [(value, start)]
     while pending:
         item, path = pending.pop()
         if isinstance(item, dict):
             for key, child in item.items():
                 if _UNSENDABLE.search(key):
                     raise ResourceError(
-                        f"{path} has a key with a NUL character or a lone surrogate (\\u escape): {shown(key)}.",
+                        f"{shown(path or where, 120)[1:-1]} has a key with a NUL character or a lone surrogate "
+                        f"(\\u escape): {shown(key)}.",
                         "Remove it: such text cannot be sent to AWS.",
                     )
-                pending.append((child, f"{path}.{key}"))
+                pending.append((child, f"{path}.{key}" if path else key))
         elif isinstance(item, list):
-            pending.extend((child, f"{path}[{index}]") for index, child in enumerate(item))
+            pending.extend((child, f"{path or where}[{index}]") for index, child in enumerate(item))
         elif isinstance(item, str) and _UNSENDABLE.search(item):
             raise ResourceError(
-                f"{shown(path, 120)[1:-1]} contains a NUL character or a lone surrogate (\\u escape).",
+                f"{shown(path or where, 120)[1:-1]} contains a NUL character or a lone surrogate (\\u escape).",
                 "Remove it: such text cannot be sent to AWS or used as a path.",
             )
 
 
-def loads(text: str, where: str, hint: str) -> Any:
-    """Parse JSON from an untrusted source within the bounds above; ``where`` names it in errors."""
+def loads(text: str, where: str, hint: str, *, keys_from: str | None = None) -> Any:
+    """Parse JSON from an untrusted source within the bounds above; ``where`` names it in errors, and
+    ``keys_from`` (default: ``where``) starts the path of a value in it (``""``: ``source.region``)."""
     if len(text) > MAX_JSON_BYTES:
         raise ResourceError(f"{where} is {len(text)} characters long; at most {MAX_JSON_BYTES} are read.", hint)
-    depth = _depth(text)
-    if depth > MAX_DEPTH:
-        raise ResourceError(f"{where} nests lists and objects {depth} deep; at most {MAX_DEPTH} are allowed.", hint)
+    if _too_deep(text):
+        raise ResourceError(f"{where} nests lists and objects more than {MAX_DEPTH} deep: too deep to be read.", hint)
     try:
         value = json.loads(text, parse_int=_parse_int, parse_float=_parse_float, parse_constant=_parse_constant)
     except json.JSONDecodeError as error:
@@ -104,7 +106,7 @@ def loads(text: str, where: str, hint: str) -> Any:
         raise ResourceError(f"{where} holds {error}.", "Numbers must be finite and of reasonable size.") from error
     except (ValueError, RecursionError) as error:  # belt and braces: the bounds above should prevent both
         raise ResourceError(f"{where} cannot be read as JSON ({type(error).__name__}).", hint) from error
-    _check_strings(value, where)
+    _check_strings(value, where, where if keys_from is None else keys_from)
     return value
 
 

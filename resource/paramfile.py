@@ -35,7 +35,7 @@ def _scalar(text: str, where: str) -> str | None:
             raise ResourceError(f"{where}: a quoted value is not closed.")
         if not _AFTER_QUOTE.fullmatch(text[quoted.end() :]):
             raise ResourceError(
-                f"{where}: unexpected text after a quoted value.",
+                f"{where}: unexpected text after the quoted value.",
                 'Only a comment may follow a quoted value, after a space: Name: "value"  # comment.',
             )
         body = quoted.group()
