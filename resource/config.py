@@ -201,7 +201,7 @@ class PutParams:
     # start: deploy this definition first (create or update the pipeline), then run exactly that version
     definition_file: str | None = None
     pipeline_role_arn: str | None = None
-    pipeline_description: str | None = sized(0, 3072)
+    pipeline_description: str | None = sized(1, 3072)  # empty: leave it out
     pipeline_display_name: str | None = sized(1, 256)
     # stop / retry: the execution to act on
     execution_arn: str | None = None
