@@ -343,6 +343,32 @@ def test_base_image_step_fails_without_a_digest(tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize(
+    ("prerelease", "latest", "flags"),
+    [
+        ("false", "true", []),
+        ("false", "false", ["--latest=false"]),
+        ("true", "false", ["--prerelease", "--latest=false"]),
+    ],
+)
+def test_github_release_is_marked_latest_by_the_same_rule(
+    prerelease: str, latest: str, flags: list[str], tmp_path: Path
+) -> None:
+    """GitHub's "Latest release" follows the image's `latest` tag: gh gets --latest=false when it does not move."""
+    step = release_step("github-release", "Create the GitHub release")
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    (bin_dir / "gh").write_text(f'#!/bin/sh\nprintf "%s\\n" "$@" > {tmp_path}/gh-args\n', encoding="utf-8")
+    (bin_dir / "gh").chmod(0o755)
+    env = {"PATH": f"{bin_dir}:{os.environ['PATH']}", "PRERELEASE": prerelease, "LATEST": latest}
+    env |= {"TAG": "v1.4.1", "VERSION": "1.4.1"}
+    code, _ = run_step(step, SHELLS[1], env, tmp_path)
+    assert code == 0
+    args = (tmp_path / "gh-args").read_text().splitlines()
+    assert args[:3] == ["release", "create", "v1.4.1"]
+    assert [arg for arg in args if arg in ("--prerelease", "--latest=false")] == flags
+
+
+@pytest.mark.parametrize(
     "latest,expected",
     [("true", ["ghcr.io/o/r:1.2.0", "ghcr.io/o/r:latest"]), ("false", ["ghcr.io/o/r:1.2.0"])],
 )
