@@ -284,7 +284,7 @@ class PutParams:
         if name is not None and not PIPELINE_DISPLAY_NAME.fullmatch(name):
             raise ResourceError(
                 f"params.pipeline_display_name '{name}' is not a valid pipeline display name.",
-                "Use 1 to 256 letters, digits and single dashes, starting and ending with a letter or digit.",
+                "Use letters, digits and dashes (AWS's pattern), starting and ending with a letter or digit.",
             )
 
     def selective_execution_config(self) -> dict[str, object] | None:

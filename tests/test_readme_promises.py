@@ -369,3 +369,13 @@ def test_each_action_takes_the_params_the_readme_lists(action: str) -> None:
             named = "|".join([key, *NEEDS_TOO.get(key, {})])  # the key, or the key it needs, which is refused
             with pytest.raises(ResourceError, match=rf"\b({named})\b"):
                 PutParams.from_json(payload)
+
+
+def test_pipeline_display_name_takes_runs_of_dashes_up_to_256() -> None:
+    deploy = {"definition_file": "pipeline.json", "pipeline_role_arn": "arn:aws:iam::123456789012:role/run"}
+    name = "a--b" + "c" * 252
+    assert PutParams.from_json({**deploy, "pipeline_display_name": name}).pipeline_display_name == name
+    with pytest.raises(ResourceError, match="up to 256 characters"):
+        PutParams.from_json({**deploy, "pipeline_display_name": name + "d"})
+    with pytest.raises(ResourceError, match="letters, digits and dashes"):
+        PutParams.from_json({**deploy, "pipeline_display_name": "a_b"})
