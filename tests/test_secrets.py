@@ -39,6 +39,7 @@ def _files(directory: Path) -> dict[str, bytes]:
 def test_answers_are_byte_identical_with_secrets_that_occur_in_arns(run, emulator, tmp_path):
     pipeline = emulator.create_pipeline("test-model")
     [older, newest] = emulator.seed_executions(pipeline, 2, start=NOW - dt.timedelta(hours=1))
+    running = emulator.start_execution(pipeline, start_time=NOW - dt.timedelta(minutes=5))
     plain = {"pipeline": pipeline, "endpoint_url": emulator.url, "access_key_id": ACCESS_KEY_ID}
     plain["secret_access_key"] = SECRET_ACCESS_KEY
     colliding = {
@@ -49,21 +50,24 @@ def test_answers_are_byte_identical_with_secrets_that_occur_in_arns(run, emulato
         "external_id": "123456789012",  # the account id: not a credential, never masked
         "sts_endpoint_url": emulator.url,
     }
-    answers: dict[str, list[bytes]] = {}
+    answers: dict[str, list[bytes]] = {"plain": [], "colliding": []}
+    logs = ""
+    # The colliding secrets are in the answers on purpose: the leak search does not apply here.
     for name, source in (("plain", plain), ("colliding", colliding)):
-        # The colliding secrets are in the answers on purpose: the leak search does not apply here.
         checked = run("check", {"source": source, "version": {"execution_arn": older}}, leak_check=False)
         got = run("in", {"source": source, "version": {"execution_arn": newest}}, tmp_path / name, leak_check=False)
-        put = run("out", {"source": source, "params": {}}, tmp_path / f"{name}-put", leak_check=False)
-        assert [checked.json, got.json, put.json]  # each succeeded
-        files = b"".join(
-            path + b"\0" + body for path, body in ((k.encode(), v) for k, v in _files(tmp_path / name).items())
-        )
-        answers[name] = [checked.stdout.encode(), got.stdout.encode(), files, put.stdout.encode()]
-        if name == "colliding":
-            assert "source.secret_access_key is only 4 characters long" in checked.stderr
-            assert pipeline in checked.stdout  # untouched on stdout...
-            assert pipeline not in checked.stderr + got.stderr + put.stderr  # ...masked on stderr
+        files = b"".join(file.encode() + b"\0" + body for file, body in _files(tmp_path / name).items())
+        answers[name] += [checked.stdout.encode(), got.stdout.encode(), files]
+        logs += checked.stderr + got.stderr if name == "colliding" else ""
+    # A put that does the same thing twice: stopping one execution (idempotent in effect), after the checks.
+    for name, source in (("plain", plain), ("colliding", colliding)):
+        stop = {"action": "stop", "execution_arn": running}
+        put = run("out", {"source": source, "params": stop}, tmp_path / f"{name}-put", leak_check=False)
+        answers[name].append(put.json and put.stdout.encode())
+        logs += put.stderr if name == "colliding" else ""
+    assert "source.secret_access_key is only 4 characters long" in logs
+    assert pipeline.encode() in answers["colliding"][0]  # untouched on stdout...
+    assert pipeline not in logs  # ...masked on stderr
     assert answers["plain"] == answers["colliding"]
     assert newest.encode() in answers["colliding"][0] and b"test-model" in answers["colliding"][1]
 
