@@ -10,8 +10,8 @@ What ``Pipeline.upsert()`` then ``start()`` do in the SageMaker Python SDK, made
   ``source.pipeline``: STS GetCallerIdentity (which needs no permission) is asked first, and a mismatch
   refused, rather than creating a pipeline that the resource would never see. The same goes for updates.
 - An existing pipeline is updated only when its definition or role (or a description or display name that
-  the put sets) differs from the newest version's: UpdatePipeline makes a new pipeline version every time,
-  and a version per build of an unchanged definition would bury the ones that matter.
+  the put sets) differs from the newest version's: each UpdatePipeline with a definition makes a new pipeline
+  version, and a version per build of an unchanged definition would bury the ones that matter.
 - The start is pinned to the version this deploy created or found (``PipelineVersionId``), not to "the
   latest", which another build may have replaced in between.
 

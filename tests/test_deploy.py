@@ -75,6 +75,7 @@ def test_first_put_creates_the_pipeline_and_runs_version_1(run, emulator, deploy
     sources = tmp_path / "build"
     name = write(sources, definition("Prepare:Processing", "Train:Training"))
     result = put(run, deploy_source, sources, definition_file=name, pipeline_description="Churn model")
+    counts = emulator.request_counts()  # the put's calls only
     meta = metadata(result)
     assert meta["deploy"] == "created" and meta["pipeline_version_id"] == "1"
     described = sm.describe_pipeline(PipelineName=PIPELINE)
@@ -83,8 +84,8 @@ def test_first_put_creates_the_pipeline_and_runs_version_1(run, emulator, deploy
     execution = sm.describe_pipeline_execution(PipelineExecutionArn=result.json["version"]["execution_arn"])
     assert execution["PipelineVersionId"] == 1
     assert "pipeline created: version 1" in result.stderr
-    counts = emulator.request_counts()
     assert counts["CreatePipeline"] == 1 and counts["GetCallerIdentity"] == 1 and "UpdatePipeline" not in counts
+    assert counts["ListPipelineVersions"] == 2 and "DescribePipeline" not in counts
 
 
 def test_changed_definition_updates_and_pins_the_new_version(run, emulator, deploy_source, sm, tmp_path):
@@ -100,8 +101,9 @@ def test_changed_definition_updates_and_pins_the_new_version(run, emulator, depl
     arn = result.json["version"]["execution_arn"]
     ran = sm.describe_pipeline_definition_for_execution(PipelineExecutionArn=arn)["PipelineDefinition"]
     assert [s["Name"] for s in json.loads(ran)["Steps"]] == ["Train", "Evaluate"]
-    assert emulator.request_counts()["UpdatePipeline"] == 1
-    assert "CreatePipeline" not in emulator.request_counts()
+    counts = emulator.request_counts()
+    assert counts["UpdatePipeline"] == 1 and "CreatePipeline" not in counts
+    assert counts["ListPipelineVersions"] == 1 and counts["DescribePipeline"] == 1 and counts["GetCallerIdentity"] == 1
 
 
 def test_the_start_runs_the_deployed_version_not_the_latest(run, emulator, deploy_source, sm, tmp_path):
