@@ -90,9 +90,10 @@ class SourceConfig:
     endpoint_url: str | None = None
     # STS (for role_arn) has its own endpoint: a SageMaker VPC endpoint does not answer STS.
     sts_endpoint_url: str | None = None
-    access_key_id: str | None = text(pattern=r"[A-Za-z0-9]{1,128}", form="an access key id (letters and digits)")
-    secret_access_key: str | None = secret(pattern=r"[!-~]{1,128}", form="printable ASCII")
-    session_token: str | None = secret(pattern=r"[!-~]+", form="printable ASCII", length=(1, 8192))
+    # Printable ASCII without spaces (what an HTTP header can carry): AWS's are [A-Z0-9], emulators take anything.
+    access_key_id: str | None = text(pattern=r"[!-~]{1,128}", form="printable ASCII without spaces")
+    secret_access_key: str | None = secret(pattern=r"[!-~]{1,128}", form="printable ASCII without spaces")
+    session_token: str | None = secret(pattern=r"[!-~]+", form="printable ASCII without spaces", length=(1, 8192))
     role_arn: str | None = None
     role_session_name: str | None = text(
         pattern=r"[A-Za-z0-9_+=,.@-]+", form="letters, digits and _+=,.@- only", length=(2, 64)
