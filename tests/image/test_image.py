@@ -238,6 +238,7 @@ def test_out_starts_an_execution_and_in_fetches_it(
 ) -> None:
     arn = emulator.create_pipeline(unique_name(), region=REGION)
     source = source_for(emulator, arn)
+    emulator.set_lifecycle(finish_after_polls=2)  # the implicit get waits for the outcome: let it come
     result = run_step(
         resource_image,
         [OUT, PUT_DIR],
@@ -258,7 +259,7 @@ def test_out_starts_an_execution_and_in_fetches_it(
     fetched = run_step(
         resource_image,
         [IN, GET_DIR],
-        {"source": source, "version": answer["version"], "params": {}},
+        {"source": source, "version": answer["version"], "params": {"poll_interval": 1}},
         mounts={get_dir: GET_DIR},
         env=BUILD_ENV,
         docker_args=RUN_MODES[mode],
