@@ -31,6 +31,7 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
+from sagemaker_pipeline_resource import inputs
 from sagemaker_pipeline_resource.aws import AWS, translate_errors
 from sagemaker_pipeline_resource.config import PutParams
 from sagemaker_pipeline_resource.errors import ResourceError
@@ -78,33 +79,19 @@ class Deployment:
 
 
 def read_text_file(sources: Path, relative: str, key: str) -> str:
-    """The text of ``relative`` inside the build's directory ``sources``; nothing outside it.
+    """The text of ``relative`` inside the build's directory, read by :mod:`inputs` (confined, non-blocking).
 
-    The one place deploy reads a user-named file: path confinement and non-blocking reads belong here.
+    UTF-8 takes at most 4 bytes a character, so a file larger than 4 bytes per allowed character is over the
+    API's limit unread; one that passes is measured in characters by :func:`load_definition`.
     """
-    root = sources.resolve()
-    path = (root / relative).resolve()
-    if not path.is_relative_to(root):
-        raise ResourceError(
-            f"{key}: {relative} is outside the build's directory.",
-            "Give a path relative to the build's directory, e.g. OUTPUT_NAME/pipeline.json.",
-        )
-    if not path.exists():
-        raise ResourceError(
-            f"{key}: there is no file at {relative}.",
-            "The path is relative to the build's directory: the name of a task output or get, then the file.",
-        )
-    if not path.is_file():
-        raise ResourceError(f"{key}: {relative} is not a regular file (a directory, pipe or device).")
-    # UTF-8 takes at most 4 bytes a character: anything larger is over the limit without reading it.
-    if path.stat().st_size > 4 * MAX_DEFINITION_LENGTH:
-        raise ResourceError(f"{key}: {relative} is {path.stat().st_size:,} bytes, " + _TOO_LARGE, _INSTEAD)
+    path = inputs.confined(sources, relative, key)
     try:
-        return path.read_text(encoding="utf-8")
-    except UnicodeDecodeError as error:
-        raise ResourceError(f"{key}: {relative} is not UTF-8 text: {error.reason}.") from error
-    except OSError as error:
-        raise ResourceError(f"{key}: cannot read {relative}: {error.strerror}.") from error
+        size = path.stat().st_size  # stat does not open, so a FIFO cannot block here
+    except OSError:
+        size = 0  # inputs.read_text says what is wrong with it
+    if size > 4 * MAX_DEFINITION_LENGTH:
+        raise ResourceError(f"{key}: {relative} is {size:,} bytes; " + _TOO_LARGE, _INSTEAD)
+    return inputs.read_text(path, key, max_bytes=4 * MAX_DEFINITION_LENGTH)
 
 
 def load_definition(params: PutParams, sources: Path) -> Definition | None:

@@ -193,7 +193,7 @@ def test_create_in_another_account_is_refused(run, emulator, deploy_source, tmp_
 
 
 BAD_DEFINITIONS = {
-    "missing": (None, "there is no file at out/pipeline.json"),
+    "missing": (None, "no file at 'pipeline.json'"),
     "not JSON": ("{'Version': '2020-12-01'", "is not valid JSON"),
     "a list": ("[1, 2]", "has no Version or Steps"),
     "no Steps": ({"Version": "2020-12-01"}, "has no Steps"),
@@ -203,7 +203,12 @@ BAD_DEFINITIONS = {
         {"Version": "2020-12-01", "Steps": [], "Metadata": {"blob": "x" * 1_048_576}},
         "at most 1,048,576 characters",
     ),
+    "far too large": (  # over 4 bytes per allowed character: refused before it is read
+        {"Version": "2020-12-01", "Steps": [], "Metadata": {"blob": "x" * (4 * 1_048_576)}},
+        "bytes; CreatePipeline and UpdatePipeline take a definition of at most 1,048,576 characters",
+    ),
     "not UTF-8": (b"\xff\xfe{}", "is not UTF-8"),
+    "NUL": ('{"Version": "2020-12-01", "Steps": []}\x00', "holds a NUL character"),
 }
 
 
@@ -234,8 +239,8 @@ def test_too_large_names_what_to_do_instead(run, emulator, deploy_source, tmp_pa
 @pytest.mark.parametrize(
     ("params", "message"),
     [
-        ({"definition_file": "../outside.json"}, "outside the build's directory"),
-        ({"definition_file": "/etc/passwd"}, "outside the build's directory"),
+        ({"definition_file": "../outside.json"}, "out of the build's directory"),
+        ({"definition_file": "/etc/passwd"}, "out of the build's directory"),
         ({"definition_file": "out/pipeline.json", "pipeline_role_arn": None}, "needs params.pipeline_role_arn"),
         ({"definition_file": "out/pipeline.json", "pipeline_role_arn": "sagemaker-role"}, "not an IAM role ARN"),
         (
@@ -280,7 +285,7 @@ def test_a_link_out_of_the_build_directory_is_refused(run, emulator, deploy_sour
     (sources / "out" / "pipeline.json").symlink_to(outside)
     emulator.clear_requests()
     result = put(run, deploy_source, sources, definition_file="out/pipeline.json")
-    assert result.returncode == 1 and "outside the build's directory" in result.stderr
+    assert result.returncode == 1 and "out of the build's directory" in result.stderr
     assert emulator.request_counts() == {}
 
 
