@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import ipaddress
+import os
 import socket
 import ssl
 import threading
@@ -22,7 +23,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
-from sagemaker_pipeline_resource.aws import AWS, trust_store
+from sagemaker_pipeline_resource.aws import AWS, in_memory_file, trust_store
 from sagemaker_pipeline_resource.config import SourceConfig
 
 NOW = dt.datetime.now(dt.timezone.utc)
@@ -146,3 +147,15 @@ def test_private_ca_end_to_end(run, emulator, pipeline, source, https_url, pki) 
     unverified = run("check", {"source": {**over_tls, "verify_ssl": False}})
     assert [version["execution_arn"] for version in unverified.json] == [arn]
     assert "verify_ssl is false" in unverified.stderr
+
+
+def test_the_combined_bundle_is_in_memory_with_a_temporary_file_as_fallback(monkeypatch):
+    """On Linux nothing is written (a read-only root works, see the image test); elsewhere a temporary file."""
+    path, release = in_memory_file("-----BEGIN CERTIFICATE-----\n", ".pem")
+    assert path.startswith("/proc/self/fd/") and Path(path).read_text() == "-----BEGIN CERTIFICATE-----\n"
+    release()
+    monkeypatch.delattr(os, "memfd_create")
+    path, release = in_memory_file("-----BEGIN CERTIFICATE-----\n", ".pem")
+    assert Path(path).is_file() and Path(path).read_text() == "-----BEGIN CERTIFICATE-----\n"
+    release()
+    assert not Path(path).exists()
