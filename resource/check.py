@@ -42,11 +42,10 @@ def policy_of(config: SourceConfig) -> Policy:
     )
 
 
-def pending(client: Any, config: SourceConfig, own: str | None = None) -> Execution | None:
-    """For put: the first execution still pending now (its version will sit just before it), or None.
-
-    ``own``: the ARN of the finished execution a waiting put is about to save (see :func:`history.frontier`).
-    """
+def pending(client: Any, config: SourceConfig, own: str | None = None) -> tuple[Execution | None, Execution | None]:
+    """For put: the first execution still pending now (its version will sit just before it), or None; and the
+    summary of ``own``, the execution a put is about to save when it already exists (see
+    :func:`history.frontier`)."""
     return frontier(pages(client, config), policy_of(config), own)
 
 

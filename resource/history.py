@@ -200,10 +200,13 @@ def select(pages: Iterable[list[Execution]], previous: str | None, policy: Polic
     return Outcome([newest] if newest else [], False, pages_read, len(seen), held_by)
 
 
-def frontier(pages: Iterable[list[Execution]], policy: Policy, own: str | None = None) -> Execution | None:
+def frontier(
+    pages: Iterable[list[Execution]], policy: Policy, own: str | None = None
+) -> tuple[Execution | None, Execution | None]:
     """The first execution, in history order, that is still pending (held back or holding): a put's version
-    saved now sits just before it. ``own`` (the ARN of the finished execution a waiting put is about to
-    save): only what comes before its own start counts. None when nothing is pending.
+    saved now sits just before it. ``own`` (the ARN of the execution a put is about to save, when it already
+    exists: a waiting put's, or the one a put stops): only what comes before it counts. Returns that
+    execution (None when nothing is pending) and ``own``'s summary (None if not found or not asked).
 
     Reads pages until the hold-back window is covered (nothing older can be pending) or they run out.
     """
@@ -218,5 +221,5 @@ def frontier(pages: Iterable[list[Execution]], policy: Policy, own: str | None =
         if mine is not None and policy.key(execution) >= policy.key(mine):
             break
         if execution.arn != own and policy.holds(execution):
-            return execution
-    return None
+            return execution, mine
+    return None, mine

@@ -32,7 +32,7 @@ from sagemaker_pipeline_resource import inputs, paramfile
 from sagemaker_pipeline_resource.abort import Aborted, deferred
 from sagemaker_pipeline_resource.arns import parse_execution_arn
 from sagemaker_pipeline_resource.aws import AWS, translate_errors
-from sagemaker_pipeline_resource.check import pending
+from sagemaker_pipeline_resource.check import pending, policy_of
 from sagemaker_pipeline_resource.config import RUNNING_STATUSES, PutParams, SourceConfig
 from sagemaker_pipeline_resource.deploy import deploy, load_definition
 from sagemaker_pipeline_resource.errors import ResourceError, shown
@@ -338,10 +338,21 @@ def _wait(
 
 
 def _marker(client: Any, config: SourceConfig, saved: bool, own: str | None = None) -> Marker:
-    holder = pending(client, config, own) if saved else None
+    holder = pending(client, config, own)[0] if saved else None
     if holder is not None:
         print(f"put: {holder.arn} ({holder.status}) is still pending: this version goes before it", file=sys.stderr)
     return Marker(scope_of(config), saved, (holder.start_time, holder.id) if holder else None)
+
+
+def _stop_needs_marker(client: Any, config: SourceConfig, arn: str) -> bool:
+    """Whether a stop's version is new to Concourse: the execution is still running and no put saved it.
+
+    Then Concourse puts it on top when the stop succeeds, as it does a started execution's version, and
+    it needs the same marker (:func:`_mark_saved`); a finished or saved one is known and moves nothing.
+    """
+    policy = policy_of(config)
+    mine = pending(client, config, arn)[1]
+    return mine is not None and policy.holds(mine)
 
 
 def _mark_start(client: Any, request: Request, config: SourceConfig, saved: bool) -> None:
@@ -380,6 +391,9 @@ def publish(
         client = aws.sagemaker()
         if request.action == "start":
             _mark_start(client, request, config, saved=not params.wait)
+        mark_stopped = request.action == "stop" and _stop_needs_marker(
+            client, config, request.arguments["PipelineExecutionArn"]
+        )
         sent_at = dt.datetime.now(dt.timezone.utc)
         arn = _send(client, request)
         print(f"put: {request.action} {arn}", file=sys.stderr)
@@ -419,7 +433,7 @@ def publish(
             "See the step list above and steps.json from a get of this version; "
             "params.fail_on chooses which statuses fail the build.",
         )
-    if params.wait and request.action == "start":
+    if (params.wait and request.action == "start") or mark_stopped:
         with translate_errors(f"marking {arn} as this put's version", config):
             _mark_saved(client, arn, description, config)
     items = metadata(description, steps, config.pipeline_arn)

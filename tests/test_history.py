@@ -3,6 +3,7 @@
 import datetime as dt
 
 from sagemaker_pipeline_resource.history import Execution, Policy, select
+from sagemaker_pipeline_resource.marker import Marker
 
 NOW = dt.datetime(2026, 11, 27, 12, 0, tzinfo=dt.timezone.utc)
 POLICY = Policy(frozenset({"Succeeded", "Failed", "Stopped"}), dt.timedelta(hours=24), NOW)
@@ -108,3 +109,15 @@ def test_a_failed_page_fails_the_whole_check_instead_of_a_partial_answer() -> No
         pass
     else:
         raise AssertionError("a failed page must not give an answer")
+
+
+def test_a_put_version_sits_before_the_execution_that_was_pending_only_for_its_own_scope() -> None:
+    policy = Policy(POLICY.statuses, POLICY.hold_back, NOW, scope="1a2b3c4d")
+    held = ex("a", 30, "Executing")
+    put = Execution("arn:p", "Executing", NOW - dt.timedelta(minutes=10), Marker("1a2b3c4d", True, held.order))
+    other = Execution("arn:p", "Executing", put.start_time, Marker("99999999", True, held.order))
+    assert [e.arn for e in policy.ordered([held, put])] == ["arn:p", "arn:a"]
+    assert [e.arn for e in policy.ordered([held, other])] == ["arn:a", "arn:p"]  # another resource's put
+    assert not policy.holds(put) and policy.holds(other)
+    done = ex("a", 30, "Succeeded")
+    assert arns(select(pages_of(done, put), "arn:p", policy)) == ["arn:p", "arn:a"]

@@ -63,6 +63,19 @@ def test_case_1_a_waiting_put_that_succeeds_goes_before_what_is_still_pending(ru
     assert check(run, source, b) == [b, a]
 
 
+def test_case_1_a_stop_of_a_running_execution_does_not_hide_an_older_one(run, emulator, pipeline, source):
+    z = emulator.start_execution(pipeline, start_time=NOW - dt.timedelta(minutes=30), status="Succeeded")
+    a = emulator.start_execution(pipeline, start_time=NOW - dt.timedelta(minutes=20))
+    x = emulator.start_execution(pipeline, start_time=NOW - dt.timedelta(minutes=10))
+    assert check(run, source, z) == [z]
+    stopped = run("out", {"source": source, "params": {"action": "stop", "execution_arn": x}}).json["version"]
+    assert stopped == {"execution_arn": x}  # new to Concourse: saved on top, before a
+    assert check(run, source, x) == [x]
+    emulator.finish(a, "Succeeded")
+    assert check(run, source, x) == [x, a]
+    assert check(run, source, a) == [a]
+
+
 def test_case_4_every_execution_finished_between_two_checks_is_a_version_in_start_order(
     run, emulator, pipeline, source
 ):
