@@ -14,7 +14,7 @@ from typing import Any
 
 from sagemaker_pipeline_resource.aws import AWS, translate_errors
 from sagemaker_pipeline_resource.config import SourceConfig
-from sagemaker_pipeline_resource.history import Execution, Policy, frontier, select
+from sagemaker_pipeline_resource.history import Execution, Frontier, Policy, frontier, select
 from sagemaker_pipeline_resource.marker import scope_of
 from sagemaker_pipeline_resource.version import ExecutionVersion
 
@@ -42,11 +42,10 @@ def policy_of(config: SourceConfig) -> Policy:
     )
 
 
-def pending(client: Any, config: SourceConfig, own: str | None = None) -> tuple[Execution | None, Execution | None]:
-    """For put: the first execution still pending now (its version will sit just before it), or None; and the
-    summary of ``own``, the execution a put is about to save when it already exists (see
-    :func:`history.frontier`)."""
-    return frontier(pages(client, config), policy_of(config), own)
+def pending(client: Any, config: SourceConfig, own: str | None = None, request: str | None = None) -> Frontier:
+    """For put: the first execution still pending now (its version will sit just before it), the summary of
+    ``own`` and an execution an earlier attempt of the same put started (see :func:`history.frontier`)."""
+    return frontier(pages(client, config), policy_of(config), own, request)
 
 
 def check(aws: AWS, previous: ExecutionVersion | None) -> list[ExecutionVersion]:

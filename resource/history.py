@@ -42,6 +42,7 @@ class Execution:
     status: str
     start_time: dt.datetime
     marker: Marker | None = None
+    description: str = ""
 
     @property
     def id(self) -> str:
@@ -64,6 +65,7 @@ class Execution:
             str(summary.get("PipelineExecutionStatus", "")),
             start,
             parse(summary.get("PipelineExecutionDescription")),
+            str(summary.get("PipelineExecutionDescription") or ""),
         )
 
 
@@ -200,13 +202,22 @@ def select(pages: Iterable[list[Execution]], previous: str | None, policy: Polic
     return Outcome([newest] if newest else [], False, pages_read, len(seen), held_by)
 
 
+@dataclass(frozen=True)
+class Frontier:
+    """What a put needs to know before its version is saved (see :func:`frontier`)."""
+
+    holder: Execution | None  # the first execution still pending: the put's version sits just before it
+    own: Execution | None  # the summary of the execution about to be saved, when it already exists
+    earlier: Execution | None  # an execution this put step started in an earlier attempt (same request)
+
+
 def frontier(
-    pages: Iterable[list[Execution]], policy: Policy, own: str | None = None
-) -> tuple[Execution | None, Execution | None]:
+    pages: Iterable[list[Execution]], policy: Policy, own: str | None = None, request: str | None = None
+) -> Frontier:
     """The first execution, in history order, that is still pending (held back or holding): a put's version
     saved now sits just before it. ``own`` (the ARN of the execution a put is about to save, when it already
-    exists: a waiting put's, or the one a put stops): only what comes before it counts. Returns that
-    execution (None when nothing is pending) and ``own``'s summary (None if not found or not asked).
+    exists: a waiting put's, or the one a put stops): only what comes before it counts. ``request``: the
+    marker's hash of the put's request token, to find an execution an earlier attempt of the step started.
 
     Reads pages until the hold-back window is covered (nothing older can be pending) or they run out.
     """
@@ -217,9 +228,17 @@ def frontier(
         if _window_read(seen, policy) and (own is None or own in seen):
             break
     mine = seen.get(own) if own is not None else None
+    earlier = next(
+        (
+            execution
+            for execution in seen.values()
+            if request is not None and execution.marker is not None and execution.marker.request == request
+        ),
+        None,
+    )
     for execution in policy.ordered(seen.values()):
         if mine is not None and policy.key(execution) >= policy.key(mine):
             break
         if execution.arn != own and policy.holds(execution):
-            return execution, mine
-    return None, mine
+            return Frontier(execution, mine, earlier)
+    return Frontier(None, mine, earlier)

@@ -14,7 +14,7 @@ check of a resource with another ``source`` on the same pipeline treats the exec
 The marker, after the user's description and a space (AWS allows no line break in a description; ``before``
 only when something was pending)::
 
-    [concourse sagemaker-pipeline-resource: scope=1a2b3c4d saved before=2026-11-27T12:00:00.123000+00:00/abc123]
+  [concourse sagemaker-pipeline-resource: scope=1a2b3c4d saved req=9f8e7d6c before=2026-11-27T12:00:00.123000+00:00/a1]
 """
 
 from __future__ import annotations
@@ -30,7 +30,7 @@ MAX_DESCRIPTION = 3072
 PREFIX = "[concourse sagemaker-pipeline-resource:"
 _LINE = re.compile(
     r" ?\[concourse sagemaker-pipeline-resource: scope=(?P<scope>[0-9a-f]{8}) (?P<state>saved|waiting)"
-    r"(?: before=(?P<start>\S+)/(?P<id>[^\s\]]+))?\]\s*\Z"
+    r"(?: req=(?P<request>[0-9a-f]{8}))?(?: before=(?P<start>\S+)/(?P<id>[^\s\]]+))?\]\s*\Z"
 )
 
 
@@ -41,9 +41,14 @@ class Marker:
     scope: str
     saved: bool
     before: tuple[dt.datetime, str] | None = None
+    # a hash of the put's ClientRequestToken: a step that runs again finds its first attempt's execution and
+    # sends the very same request (AWS refuses a token used again with other parameters)
+    request: str | None = None
 
     def render(self) -> str:
         text = f"{PREFIX} scope={self.scope} {'saved' if self.saved else 'waiting'}"
+        if self.request is not None:
+            text += f" req={self.request}"
         if self.before is not None:
             start, execution_id = self.before
             text += f" before={start.astimezone(dt.timezone.utc).isoformat(timespec='microseconds')}/{execution_id}"
@@ -64,7 +69,7 @@ def parse(description: object) -> Marker | None:
         except ValueError:
             return None
         before = (start if start.tzinfo else start.replace(tzinfo=dt.timezone.utc), match["id"])
-    return Marker(match["scope"], match["state"] == "saved", before)
+    return Marker(match["scope"], match["state"] == "saved", before, match["request"])
 
 
 def strip(description: str | None) -> str:
@@ -83,6 +88,11 @@ def attach(description: str | None, marker: Marker) -> str:
     if len(user) > room:
         user = user[: room - 1] + "…"
     return f"{user} {line}" if user else line  # AWS's pattern for descriptions is ".*": no line breaks
+
+
+def request_of(token: str) -> str:
+    """The short hash of a ClientRequestToken that a marker carries."""
+    return hashlib.sha256(token.encode()).hexdigest()[:8]
 
 
 def scope_of(config: object) -> str:

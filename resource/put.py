@@ -38,7 +38,7 @@ from sagemaker_pipeline_resource.deploy import deploy, load_definition
 from sagemaker_pipeline_resource.errors import ResourceError, shown
 from sagemaker_pipeline_resource.fields import bounds_of, check_length
 from sagemaker_pipeline_resource.get import failing_steps, list_steps, metadata
-from sagemaker_pipeline_resource.marker import Marker, attach, scope_of
+from sagemaker_pipeline_resource.marker import Marker, attach, request_of, scope_of
 from sagemaker_pipeline_resource.steps import step_label
 from sagemaker_pipeline_resource.transient import is_transient
 from sagemaker_pipeline_resource.version import ExecutionVersion
@@ -338,7 +338,7 @@ def _wait(
 
 
 def _marker(client: Any, config: SourceConfig, saved: bool, own: str | None = None) -> Marker:
-    holder = pending(client, config, own)[0] if saved else None
+    holder = pending(client, config, own).holder if saved else None
     if holder is not None:
         print(f"put: {holder.arn} ({holder.status}) is still pending: this version goes before it", file=sys.stderr)
     return Marker(scope_of(config), saved, (holder.start_time, holder.id) if holder else None)
@@ -350,9 +350,8 @@ def _stop_needs_marker(client: Any, config: SourceConfig, arn: str) -> bool:
     Then Concourse puts it on top when the stop succeeds, as it does a started execution's version, and
     it needs the same marker (:func:`_mark_saved`); a finished or saved one is known and moves nothing.
     """
-    policy = policy_of(config)
-    mine = pending(client, config, arn)[1]
-    return mine is not None and policy.holds(mine)
+    mine = pending(client, config, arn).own
+    return mine is not None and policy_of(config).holds(mine)
 
 
 def _mark_start(client: Any, request: Request, config: SourceConfig, saved: bool) -> None:
@@ -360,9 +359,24 @@ def _mark_start(client: Any, request: Request, config: SourceConfig, saved: bool
 
     Without ``wait`` Concourse saves the version as soon as the put exits, so the marker says ``saved`` and
     where; with ``wait`` it says ``waiting`` until :func:`_mark_saved` (a wait that fails saves nothing).
+    The request must be the same whenever the step runs again (AWS refuses a ClientRequestToken used with
+    other parameters): ``waiting`` does not depend on the moment, and a ``saved`` marker is taken from the
+    execution an earlier attempt started, when there is one.
     """
-    marker = _marker(client, config, saved)
     arguments = request.arguments
+    scope, token = scope_of(config), request_of(str(arguments["ClientRequestToken"]))
+    if not saved:
+        marker = Marker(scope, False, request=token)
+    else:
+        found = pending(client, config, request=token)
+        if found.earlier is not None:
+            print(f"put: {found.earlier.arn} was started by an earlier attempt of this step", file=sys.stderr)
+            arguments["PipelineExecutionDescription"] = found.earlier.description
+            return
+        holder = found.holder
+        if holder is not None:
+            print(f"put: {holder.arn} ({holder.status}) is still pending: this version goes before it", file=sys.stderr)
+        marker = Marker(scope, True, (holder.start_time, holder.id) if holder else None, token)
     arguments["PipelineExecutionDescription"] = attach(arguments.get("PipelineExecutionDescription"), marker)
 
 

@@ -3,7 +3,7 @@
 import datetime as dt
 
 from sagemaker_pipeline_resource.config import SourceConfig
-from sagemaker_pipeline_resource.marker import MAX_DESCRIPTION, Marker, attach, parse, scope_of, strip
+from sagemaker_pipeline_resource.marker import MAX_DESCRIPTION, Marker, attach, parse, request_of, scope_of, strip
 
 START = dt.datetime(2026, 11, 27, 12, 0, 0, 123000, tzinfo=dt.timezone.utc)
 PIPELINE = "arn:aws:sagemaker:us-east-1:123456789012:pipeline/churn"
@@ -15,6 +15,8 @@ def test_a_marker_round_trips_after_the_users_text() -> None:
     assert text == f"Nightly run {marker.render()}" and "\n" not in text  # AWS: no line break in a description
     assert parse(text) == marker and strip(text) == "Nightly run"
     assert parse(attach(None, Marker("1a2b3c4d", False))) == Marker("1a2b3c4d", False)
+    with_request = Marker("1a2b3c4d", True, (START, "abc123"), request_of("x" * 64))
+    assert parse(attach("run", with_request)) == with_request and len(with_request.request or "") == 8
 
 
 def test_a_new_marker_replaces_the_old_one() -> None:

@@ -36,6 +36,17 @@ def test_case_1_a_put_does_not_hide_an_older_running_execution(run, emulator, pi
     assert emulator.request_counts() == {"ListPipelineExecutions": 1}
 
 
+def test_a_put_step_run_again_sends_the_same_request_while_older_executions_are_pending(
+    run, emulator, pipeline, source
+):
+    a = emulator.start_execution(pipeline, start_time=NOW - dt.timedelta(minutes=20))  # pending: in the marker
+    first = run("out", {"source": source, "params": {}}).json["version"]
+    emulator.finish(a, "Succeeded")  # nothing is pending any more when Concourse runs the step again
+    again = run("out", {"source": source, "params": {}})
+    assert again.json["version"] == first  # AWS refuses a token used again with other parameters
+    assert "started by an earlier attempt of this step" in again.stderr
+
+
 def test_case_1_a_waiting_put_that_fails_leaves_its_execution_to_check_once(run, emulator, pipeline, source, sm):
     z = emulator.start_execution(pipeline, start_time=NOW - dt.timedelta(minutes=30), status="Succeeded")
     emulator.set_lifecycle(finish_after_polls=1, final_status="Failed")

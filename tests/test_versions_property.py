@@ -88,6 +88,7 @@ class World:
         self.at_risk: set[str] = set()
         self.before_first: set[str] = set()
         self.excused_moves = False
+        self.puts = 0
         self.past_first_check = False
         self.now = self.backend.state()
 
@@ -125,7 +126,9 @@ class World:
 
     def put(self, wait: bool) -> None:
         client = self.backend.client
-        request = put.Request("start", {"PipelineName": self.pipeline, "PipelineExecutionDescription": "nightly"})
+        self.puts += 1
+        arguments = {"PipelineName": self.pipeline, "PipelineExecutionDescription": "nightly"}
+        request = put.Request("start", {**arguments, "ClientRequestToken": f"{self.puts:032d}"})
         put._mark_start(client, request, self.config, saved=not wait)
         arn = client.start_pipeline_execution(**request.arguments)["PipelineExecutionArn"]
         self.now = self.backend.state()
