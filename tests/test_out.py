@@ -1,6 +1,7 @@
 """out (put), through the .pyz: parameters, names from the build, idempotency, agreeing with check."""
 
 import json
+import re
 
 from sagemaker_pipeline_resource.marker import strip
 from tests.conftest import BUILD_ENV
@@ -53,7 +54,9 @@ def test_display_name_and_description_params(run, emulator, pipeline, source, sm
     assert description["PipelineExecutionDisplayName"] == "nightly-17"
     # The user's text, then the marker that places this put's version in the history (README "Ordering").
     text = description["PipelineExecutionDescription"]
-    assert text.startswith("Run ml-models [concourse sagemaker-pipeline-resource: scope=") and text.endswith(" saved]")
+    assert re.fullmatch(
+        r"Run ml-models \[concourse sagemaker-pipeline-resource: scope=[0-9a-f]{8} saved req=[0-9a-f]{8}\]", text
+    )
 
 
 def test_bad_display_name_is_refused_before_any_call(run, emulator, source):

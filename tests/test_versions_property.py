@@ -7,8 +7,8 @@ and checks, driven in-process against an in-memory SageMaker and a model of Conc
 - every execution that reaches a counted status becomes a version, except in the one case no stateless
   check can decide (README "Ordering": it finished after the last check and just before a put, with nothing
   older still pending), which the model recognises independently;
-- puts are not generated while an execution retried in place is running: that case is the other documented
-  exception (see the last test).
+- no put starts or saves its version while an execution retried in place is running: that case is the
+  other documented exception (see the last test).
 - a check with nothing new costs one API call.
 """
 
@@ -97,6 +97,9 @@ class World:
         found = [(start, arn) for arn, (status, start, _) in self.now.items() if status in wanted]
         return [arn for _, arn in sorted(found)]
 
+    def retry_running(self) -> bool:
+        return any(self.now[arn][0] in RUNNING_STATUSES for arn in self.retried if arn in self.now)
+
     def pick(self, arns: list[str], i: int) -> str | None:
         return arns[i % len(arns)] if arns else None
 
@@ -160,13 +163,15 @@ class World:
         if kind == "outside":
             backend.outside()
         elif kind == "put":
-            if not any(self.now[arn][0] in RUNNING_STATUSES for arn in self.retried if arn in self.now):
+            if not self.retry_running():
                 self.put(op[1])  # a put during an in-place retry is the other documented exception (below)
         elif kind == "finish":
             arn = self.pick(self.executions(*RUNNING_STATUSES), op[1])
             if arn:
                 backend.set_status(arn, op[2])
         elif kind in ("end_put", "abort_put"):
+            if kind == "end_put" and self.retry_running():
+                return  # saving a put's version during an in-place retry: the same documented exception
             done = [a for a in self.waiting if self.now[a][0] not in RUNNING_STATUSES]
             arn = self.pick(done if kind == "end_put" else self.waiting, op[1])
             if arn:
