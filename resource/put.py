@@ -11,6 +11,7 @@ Every param is validated, and the execution to act on is resolved, before the fi
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import functools
 import hashlib
@@ -20,7 +21,7 @@ import re
 import sys
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -29,7 +30,7 @@ from botocore import exceptions as bex
 from concoursetools import BuildMetadata
 
 from sagemaker_pipeline_resource import inputs, paramfile
-from sagemaker_pipeline_resource.abort import Aborted, deferred
+from sagemaker_pipeline_resource.abort import Aborted, deferred, trap
 from sagemaker_pipeline_resource.arns import parse_execution_arn
 from sagemaker_pipeline_resource.aws import AWS, translate_errors
 from sagemaker_pipeline_resource.check import pending, policy_of
@@ -311,28 +312,34 @@ def _failure(description: dict[str, Any], steps: list[dict[str, Any]]) -> str:
     return "; ".join(lines) if lines else "no failure reason given"
 
 
-def _wait(
-    aws: AWS, client: Any, params: PutParams, *, action: str, arn: str, sent_at: dt.datetime, build: BuildMetadata
-) -> WaitResult:
-    """Wait for the execution; on an abort, stop what this put started or retried (``stop_on_abort``)."""
+def _wait(aws: AWS, client: Any, params: PutParams, *, action: str, arn: str, sent_at: dt.datetime) -> WaitResult:
+    return wait(
+        client,
+        arn,
+        params.poll_interval,
+        params.timeout,
+        not_before=sent_at if action == "retry" else None,
+        outage_budget=params.outage_budget,
+        is_transient=functools.partial(is_transient, refreshable=aws.refreshable),
+    )
+
+
+@contextlib.contextmanager
+def _abortable(aws: AWS, params: PutParams, *, action: str, arn: str, build: BuildMetadata) -> Iterator[None]:
+    """From the moment the ARN is known until the wait ends: on an abort (SIGTERM/SIGINT), say so and stop
+    what this put started or retried (``stop_on_abort``), then let the abort end the process."""
+    if not params.wait:
+        yield  # no wait: the put ends in seconds, and an abort then is Python's default
+        return
     try:
-        return wait(
-            client,
-            arn,
-            params.poll_interval,
-            params.timeout,
-            not_before=sent_at if action == "retry" else None,
-            outage_budget=params.outage_budget,
-            is_transient=functools.partial(is_transient, refreshable=aws.refreshable),
-        )
+        with trap():
+            yield
     except Aborted as aborted:
         print(f"put: {aborted.name}: the build was aborted while waiting for {arn}", file=sys.stderr)
-        if action == "stop":
-            pass
-        elif params.stop_on_abort:
+        if action != "stop" and params.stop_on_abort:
             with deferred():
                 _stop_on_abort(aws, arn, build)
-        else:
+        elif action != "stop":
             print(f"put: {arn} keeps running (stop_on_abort is false)", file=sys.stderr)
         raise
 
@@ -411,16 +418,17 @@ def publish(
         sent_at = dt.datetime.now(dt.timezone.utc)
         arn = _send(client, request)
         print(f"put: {request.action} {arn}", file=sys.stderr)
-        if request.action == "start":
-            description = describe_new(client, arn)  # the wait's first read, too, must find it
-        timed_out = False
-        if params.wait:
-            result = _wait(aws, client, params, action=request.action, arn=arn, sent_at=sent_at, build=build)
-            description, steps, timed_out = result.description, result.steps, result.timed_out
-        else:
+        steps: list[dict[str, Any]] | None = None
+        with _abortable(aws, params, action=request.action, arn=arn, build=build):
+            if request.action == "start":
+                description = describe_new(client, arn)  # the wait's first read, too, must find it
+            timed_out = False
+            if params.wait:
+                result = _wait(aws, client, params, action=request.action, arn=arn, sent_at=sent_at)
+                description, steps, timed_out = result.description, result.steps, result.timed_out
+        if not params.wait:
             if request.action != "start":
                 description = client.describe_pipeline_execution(PipelineExecutionArn=arn)
-            steps = None
             if description.get("PipelineExecutionStatus") in RUNNING_STATUSES:
                 print(
                     "put: not waiting here; the get that Concourse runs after this put waits for the execution "

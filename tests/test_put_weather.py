@@ -179,3 +179,18 @@ def test_abort_during_a_gets_wait_exits_and_stops_nothing(steps_dir, tmp_path, e
     returncode, stdout, stderr = get.finish(timeout=15)
     assert returncode == 143 and stdout == "" and "SIGTERM" in stderr and "Traceback" not in stderr
     assert status_of(sm, arn) == "Executing"
+
+
+def test_abort_before_the_first_poll_still_stops_the_execution(steps_dir, tmp_path, emulator, source, sm):
+    """Right after the start, AWS may not show the execution yet (the put asks again): an abort then is
+    handled like one during the wait."""
+    emulator.set_lifecycle()
+    emulator.set_strictness(not_found_seconds=3)
+    put = Running(steps_dir, tmp_path / "put", {"source": source, "params": FAST})
+    put.wait_for("is not visible yet")
+    put.process.send_signal(signal.SIGTERM)
+    returncode, _, stderr = put.finish(timeout=20)
+    assert returncode == 143 and "the build was aborted while waiting" in stderr, stderr
+    arn = put.arn()
+    time.sleep(3)  # visible now: the stop was taken, or the put said to stop it by hand
+    assert status_of(sm, arn) in ("Stopping", "Stopped") or "stop it by hand" in stderr
