@@ -56,19 +56,24 @@ def pytest_collection_modifyitems(config, items):
 """
 
 
-def equivalents() -> dict[tuple[str, str], str]:
-    """(module, the mutant's changed line) -> why no test can tell it from the original.
+def equivalents() -> dict[tuple[str, str, str], str]:
+    """(module, function, the mutant's changed line) -> why no test can tell it from the original.
 
-    build/mutation-equivalent.txt has one ``module | changed line | reason`` per line. Mutants are matched by
-    the line they change, not by mutmut's numbers, which shift whenever the module is edited.
+    build/mutation-equivalent.txt has one ``module ~~ function ~~ changed line ~~ reason`` per line. Mutants are
+    matched by function and changed line, not by mutmut's numbers, which shift whenever the module is edited.
     """
-    out: dict[tuple[str, str], str] = {}
+    out: dict[tuple[str, str, str], str] = {}
     if EQUIVALENT.exists():
         for raw in EQUIVALENT.read_text(encoding="utf-8").splitlines():
             if raw.strip() and not raw.startswith("#"):
-                module, line, reason = (part.strip() for part in raw.split(" | ", 2))
-                out[(module, line)] = reason
+                module, function, line, reason = (part.strip() for part in raw.split(" ~~ ", 3))
+                out[(module, function, line)] = reason
     return out
+
+
+def function_of(mutant: str) -> str:
+    """``xǁ_Stalenessǁis_stale`` from ``sagemaker_pipeline_resource.waiter.xǁ_Stalenessǁis_stale__mutmut_3``."""
+    return mutant.rsplit(".", 1)[-1].rsplit("__mutmut_", 1)[0]
 
 
 def changed_lines(work: Path, name: str) -> tuple[list[str], list[str]]:
@@ -118,7 +123,7 @@ def prepare(module: str, tests: tuple[str, ...]) -> Path:
     return work
 
 
-def run_module(module: str, max_children: int, known: dict[str, str]) -> dict[str, object]:
+def run_module(module: str, max_children: int, known: dict[tuple[str, str, str], str]) -> dict[str, object]:
     work = prepare(module, TESTS[module])
     mutmut = str(Path(sys.executable).parent / "mutmut")
     started = time.monotonic()
@@ -139,7 +144,7 @@ def run_module(module: str, max_children: int, known: dict[str, str]) -> dict[st
     }
     survivors = [name for name, state in status.items() if state in ("survived", "no tests", "suspicious")]
     diffs = {name: changed_lines(work, name) for name in survivors}
-    equivalent = [name for name in survivors if (module, " ".join(diffs[name][1])) in known]
+    equivalent = [name for name in survivors if (module, function_of(name), " ".join(diffs[name][1])) in known]
     left = [name for name in survivors if name not in equivalent]
     total = int(stats.get("total", 0)) - int(stats.get("skipped", 0))
     killed = total - len(survivors)  # timeouts count as killed: the tests did not pass
@@ -173,7 +178,7 @@ def main() -> int:
             flush=True,
         )
         for name, before, after in row["survived"]:  # type: ignore[attr-defined]
-            print(f"    survived: {name}", flush=True)
+            print(f"    survived: {name}", flush=True)  # function_of(name) is what the equivalents file names
             if args.show:
                 print("".join(f"      - {line}\n" for line in before) + "".join(f"      + {line}\n" for line in after))
     print(f"total {time.monotonic() - started:.0f} s for {len(rows)} module(s); target {TARGET:.0%} per module")
