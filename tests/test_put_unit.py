@@ -1,0 +1,390 @@
+"""put.py in-process: parameters, names, descriptions, tokens, the request, stop, send and the not-found retry.
+
+The behaviour tests run put through the .pyz against the emulator; these pin the same rules where a
+mutation tool can see them (``make mutation``), each assertion on the exact value a user would get.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+from botocore import exceptions as bex
+from concoursetools import BuildMetadata
+
+from sagemaker_pipeline_resource import put
+from sagemaker_pipeline_resource.config import PutParams, SourceConfig
+from sagemaker_pipeline_resource.errors import ResourceError
+
+PIPELINE = "arn:aws:sagemaker:us-east-1:123456789012:pipeline/churn"
+EXECUTION = PIPELINE + "/execution/abc123"
+BUILD = BuildMetadata(
+    BUILD_ID="901",
+    BUILD_TEAM_NAME="risk",
+    ATC_EXTERNAL_URL="https://ci.example.org",
+    BUILD_NAME="55",
+    BUILD_JOB_NAME="deploy",
+    BUILD_PIPELINE_NAME="fraud",
+)
+ONE_OFF = BuildMetadata(BUILD_ID="902", BUILD_TEAM_NAME="risk", ATC_EXTERNAL_URL="https://ci.example.org")
+BY_HAND = BuildMetadata(BUILD_ID="", BUILD_TEAM_NAME="", ATC_EXTERNAL_URL="")
+
+
+class FakeAWS:
+    def __init__(self, **source: Any) -> None:
+        self.config = SourceConfig.from_json({"pipeline": PIPELINE, **source})
+
+
+def params(**raw: Any) -> PutParams:
+    return PutParams.from_json(raw)
+
+
+def error_of(call, *args, **kwargs) -> ResourceError:
+    with pytest.raises(ResourceError) as caught:
+        call(*args, **kwargs)
+    return caught.value
+
+
+# Parameters -----------------------------------------------------------------------------------------
+
+
+def test_parameters_are_strings_templated_and_in_order(tmp_path):
+    given = params(parameters={"Epochs": 5, "Rate": 0.5, "On": True, "Off": False, "Build": "b-$BUILD_ID-$OTHER"})
+    assert put.pipeline_parameters(given, tmp_path, BUILD) == [
+        {"Name": "Epochs", "Value": "5"},
+        {"Name": "Rate", "Value": "0.5"},
+        {"Name": "On", "Value": "true"},
+        {"Name": "Off", "Value": "false"},
+        {"Name": "Build", "Value": "b-901-$OTHER"},
+    ]
+
+
+def test_parameters_file_is_merged_and_params_win(tmp_path):
+    (tmp_path / "p.json").write_text(json.dumps({"A": "file", "B": "file"}), encoding="utf-8")
+    given = params(parameters_file="p.json", parameters={"B": "params"})
+    assert put.pipeline_parameters(given, tmp_path, BUILD) == [
+        {"Name": "A", "Value": "file"},
+        {"Name": "B", "Value": "params"},
+    ]
+
+
+def test_a_bad_name_is_blamed_on_where_it_came_from(tmp_path):
+    (tmp_path / "p.json").write_text(json.dumps({"bad name": "1"}), encoding="utf-8")
+    error = error_of(put.pipeline_parameters, params(parameters_file="p.json"), tmp_path, BUILD)
+    assert error.message.startswith("params.parameters_file (p.json): ")
+    assert "is not a valid pipeline parameter name." in error.message
+    assert error.hint == "Names are 1 to 256 letters, digits, '-' or '_', as declared in the pipeline definition."
+    error = error_of(put.pipeline_parameters, params(parameters={"a.b": "1"}), tmp_path, BUILD)
+    assert error.message.startswith("params.parameters: ")
+
+
+def test_name_length_limits(tmp_path):
+    assert put.pipeline_parameters(params(parameters={"n" * 256: "v"}), tmp_path, BUILD)[0]["Name"] == "n" * 256
+    error_of(put.pipeline_parameters, params(parameters={"n" * 257: "v"}), tmp_path, BUILD)
+
+
+def test_null_and_structured_values_are_refused(tmp_path):
+    null = error_of(put.pipeline_parameters, params(parameters={"A": None}), tmp_path, BUILD)
+    assert null.message == "params.parameters.A is null (JSON null; in YAML ~, null or nothing after the colon)."
+    assert null.hint == "Give it a value ('' for an empty string), or leave it out to use the pipeline's default."
+    for value in ({"x": 1}, [1]):
+        error = error_of(put.pipeline_parameters, params(parameters={"A": value}), tmp_path, BUILD)
+        assert error.message.startswith("params.parameters: A must be a string, number or boolean, not ")
+        assert error.hint == "Pipeline parameters are strings: encode structured values as JSON text."
+
+
+def test_value_and_count_limits(tmp_path):
+    assert put.pipeline_parameters(params(parameters={"A": "v" * 1024}), tmp_path, BUILD)[0]["Value"] == "v" * 1024
+    error = error_of(put.pipeline_parameters, params(parameters={"A": "v" * 1025}), tmp_path, BUILD)
+    assert error.message == "params.parameters: A is 1025 characters long; AWS allows 1024."
+    many = {f"P{i}": "1" for i in range(200)}
+    assert len(put.pipeline_parameters(params(parameters=many), tmp_path, BUILD)) == 200
+    error = error_of(put.pipeline_parameters, params(parameters={**many, "P200": "1"}), tmp_path, BUILD)
+    assert error.message == "params.parameters and parameters_file give 201 parameters; AWS allows 200."
+
+
+# Names, descriptions, tokens ---------------------------------------------------------------------------
+
+
+def test_default_display_name():
+    assert put.default_display_name(BUILD) == "concourse-fraud-deploy-55"
+    assert put.default_display_name(ONE_OFF) == "concourse-build-902"
+    assert put.default_display_name(BY_HAND) is None
+    odd = BuildMetadata("1", "t", "https://c", BUILD_NAME="7.1", BUILD_JOB_NAME="a_b", BUILD_PIPELINE_NAME="--x--")
+    assert put.default_display_name(odd) == "concourse-x-a-b-7-1"
+    long = BuildMetadata("1", "t", "https://c", BUILD_NAME="9", BUILD_JOB_NAME="j" * 100, BUILD_PIPELINE_NAME="p")
+    name = put.default_display_name(long)
+    assert name == ("concourse-p-" + "j" * 100)[:82] and len(name) == 82
+    edge = BuildMetadata("1", "t", "https://c", BUILD_NAME="9", BUILD_JOB_NAME="j" * 69 + "-k", BUILD_PIPELINE_NAME="p")
+    assert put.default_display_name(edge) == "concourse-p-" + "j" * 69  # cut at 82, no dash left at the end
+
+
+def test_default_description():
+    assert put.default_description(BUILD) == (
+        "Started by Concourse build risk/fraud/deploy #55: "
+        "https://ci.example.org/teams/risk/pipelines/fraud/jobs/deploy/builds/55"
+    )
+    assert (
+        put.default_description(ONE_OFF)
+        == "Started by Concourse build one-off build 902: https://ci.example.org/builds/902"
+    )
+    assert put.default_description(BY_HAND) is None
+    long = BuildMetadata("1", "t", "https://c", BUILD_NAME="9", BUILD_JOB_NAME="j" * 4000, BUILD_PIPELINE_NAME="p")
+    assert len(put.default_description(long)) == 3072
+
+
+def test_request_token_is_the_hash_of_the_build_and_the_request():
+    token = put.request_token(BUILD, "start", {"A": 1})
+    identity = {
+        "team": "risk",
+        "pipeline": "fraud",
+        "instance_vars": None,
+        "job": "deploy",
+        "build_name": "55",
+        "build_id": "901",
+        "action": "start",
+        "request": {"A": 1},
+    }
+    assert token == hashlib.sha256(json.dumps(identity, sort_keys=True, default=str).encode()).hexdigest()
+    assert put.request_token(BUILD, "stop", {"A": 1}) != token
+
+
+def test_request_token_by_hand_is_random_and_says_so(capsys):
+    first, second = put.request_token(BY_HAND, "start", {}), put.request_token(BY_HAND, "start", {})
+    assert first != second and len(first) == 32
+    assert capsys.readouterr().err.count("put: no Concourse build environment (BUILD_ID...): the request is not "
+                                         "idempotent.\n") == 2  # fmt: skip
+
+
+# The request --------------------------------------------------------------------------------------------
+
+
+def test_start_request_has_every_argument(tmp_path):
+    given = params(
+        parameters={"A": "1"},
+        display_name="run-$BUILD_NAME",
+        description="desc $BUILD_JOB_NAME",
+        parallelism=3,
+        pipeline_version_id=2,
+        selective_execution={"steps": ["Train"], "source_execution_arn": EXECUTION},
+    )
+    request = put.build_request(given, tmp_path, BUILD, FakeAWS())
+    assert request.action == "start"
+    arguments = dict(request.arguments)
+    token = arguments.pop("ClientRequestToken")
+    assert arguments == {
+        "PipelineName": PIPELINE,
+        "PipelineParameters": [{"Name": "A", "Value": "1"}],
+        "PipelineExecutionDisplayName": "run-55",
+        "PipelineExecutionDescription": "desc deploy",
+        "SelectiveExecutionConfig": {"SelectedSteps": [{"StepName": "Train"}], "SourcePipelineExecutionArn": EXECUTION},
+        "PipelineVersionId": 2,
+        "ParallelismConfiguration": {"MaxParallelExecutionSteps": 3},
+    }
+    assert token == put.request_token(BUILD, "start", arguments)
+
+
+def test_start_request_defaults_and_an_explicit_token(tmp_path):
+    request = put.build_request(params(client_request_token="t" * 40), tmp_path, BUILD, FakeAWS())
+    assert request.arguments == {
+        "PipelineName": PIPELINE,
+        "PipelineParameters": [],
+        "PipelineExecutionDisplayName": "concourse-fraud-deploy-55",
+        "PipelineExecutionDescription": put.default_description(BUILD),
+        "ClientRequestToken": "t" * 40,
+    }
+    by_hand = put.build_request(params(), tmp_path, BY_HAND, FakeAWS()).arguments
+    assert "PipelineExecutionDisplayName" not in by_hand and "PipelineExecutionDescription" not in by_hand
+
+
+def test_a_bad_display_name_and_a_foreign_source_execution(tmp_path):
+    error = error_of(put.build_request, params(display_name="a_b"), tmp_path, BUILD, FakeAWS())
+    assert error.message == "params.display_name 'a_b' is not a valid execution display name."
+    assert error.hint == "Use letters, digits and dashes, starting and ending with a letter or digit."
+    for bad in ("-a", "a-", "a--b c"):
+        error_of(put.build_request, params(display_name=bad), tmp_path, BUILD, FakeAWS())
+    assert put.build_request(params(display_name="a--b"), tmp_path, BUILD, FakeAWS())
+    other = "arn:aws:sagemaker:us-east-1:123456789012:pipeline/other/execution/x1"
+    error = error_of(
+        put.build_request, params(selective_execution={"steps": ["T"], "source_execution_arn": other}), tmp_path,
+        BUILD, FakeAWS(),
+    )  # fmt: skip
+    assert error.message == (
+        f"params.selective_execution.source_execution_arn: {other} is an execution of another pipeline, "
+        f"not of {PIPELINE}."
+    )
+    assert error.hint.startswith("A selective execution reuses the outputs of an execution of the same pipeline")
+
+
+def test_stop_and_retry_requests_name_the_execution(tmp_path):
+    request = put.build_request(params(action="stop", execution_arn=f" {EXECUTION} "), tmp_path, BUILD, FakeAWS())
+    assert request.action == "stop"
+    assert request.arguments["PipelineExecutionArn"] == EXECUTION
+    assert set(request.arguments) == {"PipelineExecutionArn", "ClientRequestToken"}
+    retry = put.build_request(params(action="retry", execution_arn=EXECUTION, parallelism=2), tmp_path, BUILD,
+                              FakeAWS())  # fmt: skip
+    assert retry.arguments["ParallelismConfiguration"] == {"MaxParallelExecutionSteps": 2}
+
+
+def test_execution_arn_file_or_a_get_directory(tmp_path):
+    (tmp_path / "got").mkdir()
+    (tmp_path / "got" / "execution_arn").write_text(EXECUTION + "\n", encoding="utf-8")
+    (tmp_path / "arn.txt").write_text(EXECUTION, encoding="utf-8")
+    for where in ("got", "arn.txt"):
+        request = put.build_request(params(action="stop", execution_arn_file=where), tmp_path, BUILD, FakeAWS())
+        assert request.arguments["PipelineExecutionArn"] == EXECUTION
+
+
+def test_an_execution_of_another_pipeline_is_refused(tmp_path):
+    other = "arn:aws:sagemaker:us-east-1:123456789012:pipeline/other/execution/x1"
+    error = error_of(put.build_request, params(action="retry", execution_arn=other), tmp_path, BUILD, FakeAWS())
+    assert error.message == f"params.execution_arn: {other} is an execution of another pipeline, not of {PIPELINE}."
+    (tmp_path / "arn.txt").write_text(other, encoding="utf-8")
+    error = error_of(put.build_request, params(action="retry", execution_arn_file="arn.txt"), tmp_path, BUILD,
+                     FakeAWS())  # fmt: skip
+    assert error.message.startswith("params.execution_arn_file (arn.txt): ")
+
+
+# Calls ------------------------------------------------------------------------------------------------
+
+
+def client_error(code: str) -> bex.ClientError:
+    return bex.ClientError({"Error": {"Code": code, "Message": "m"}}, "Op")  # type: ignore[arg-type]
+
+
+class Client:
+    """Answers from scripts: each call takes the next entry (an exception is raised)."""
+
+    class exceptions:
+        class ResourceNotFound(Exception):
+            pass
+
+    def __init__(self, stops=(), describes=(), starts=()):
+        self.stops, self.describes, self.starts = list(stops), list(describes), list(starts)
+        self.calls: list[tuple[str, dict[str, Any]]] = []
+
+    def _next(self, script, name, kwargs):
+        self.calls.append((name, kwargs))
+        entry = script.pop(0)
+        if isinstance(entry, BaseException):
+            raise entry
+        return entry
+
+    def stop_pipeline_execution(self, **kwargs):
+        return self._next(self.stops, "stop", kwargs)
+
+    def describe_pipeline_execution(self, **kwargs):
+        return self._next(self.describes, "describe", kwargs)
+
+    def start_pipeline_execution(self, **kwargs):
+        return self._next(self.starts, "start", kwargs)
+
+    retry_pipeline_execution = start_pipeline_execution
+
+
+@pytest.fixture
+def no_sleep(monkeypatch):
+    slept: list[float] = []
+    monkeypatch.setattr(put.time, "sleep", slept.append)
+    return slept
+
+
+def test_stop_of_a_running_execution(no_sleep):
+    client = Client(stops=[{}])
+    assert put.stop(client, EXECUTION, "tok") is None
+    assert client.calls == [("stop", {"PipelineExecutionArn": EXECUTION, "ClientRequestToken": "tok"})]
+
+
+def test_stop_of_a_finished_execution_returns_its_description(capsys, no_sleep):
+    described = {"PipelineExecutionStatus": "Succeeded"}
+    client = Client(stops=[client_error("ConflictException")], describes=[described])
+    assert put.stop(client, EXECUTION, "tok") == described
+    assert client.calls[1] == ("describe", {"PipelineExecutionArn": EXECUTION})
+    assert capsys.readouterr().err == f"put: {EXECUTION} had already finished (Succeeded): nothing to stop\n"
+
+
+def test_stop_of_a_stopping_execution(capsys, no_sleep):
+    client = Client(
+        stops=[bex.ConnectionClosedError(endpoint_url="x")], describes=[{"PipelineExecutionStatus": "Stopping"}]
+    )
+    assert put.stop(client, EXECUTION, "tok") is None
+    assert capsys.readouterr().err == f"put: {EXECUTION} is already stopping\n"
+
+
+def test_stop_conflicts_are_tried_three_times(capsys, no_sleep):
+    running = {"PipelineExecutionStatus": "Executing"}
+    client = Client(stops=[client_error("ConflictException")] * 2 + [{}], describes=[running] * 2)
+    assert put.stop(client, EXECUTION, "tok") is None
+    assert no_sleep == [2, 4]
+    err = capsys.readouterr().err
+    assert "trying again (1)" in err and "trying again (2)" in err
+    always = Client(stops=[client_error("ConflictException")] * 3, describes=[running] * 3)
+    with pytest.raises(bex.ClientError):
+        put.stop(always, EXECUTION, "tok")
+    assert len([c for c in always.calls if c[0] == "stop"]) == 3
+
+
+def test_stop_other_errors_are_raised_at_once(no_sleep):
+    running = {"PipelineExecutionStatus": "Executing"}
+    denied = client_error("AccessDeniedException")
+    client = Client(stops=[denied], describes=[running])
+    with pytest.raises(bex.ClientError) as caught:
+        put.stop(client, EXECUTION, "tok")
+    assert caught.value is denied and no_sleep == []
+    unknown = Client(stops=[denied], describes=[client_error("ResourceNotFound")])
+    with pytest.raises(bex.ClientError) as caught:
+        put.stop(unknown, EXECUTION, "tok")
+    assert caught.value is denied  # the stop's error, not the describe's
+
+
+def test_send_start_retry_and_stop():
+    start = put.Request("start", {"PipelineName": PIPELINE, "ClientRequestToken": "t"})
+    client = Client(starts=[{"PipelineExecutionArn": EXECUTION}])
+    assert put._send(client, start) == EXECUTION
+    assert client.calls == [("start", {"PipelineName": PIPELINE, "ClientRequestToken": "t"})]
+    stop = put.Request("stop", {"PipelineExecutionArn": EXECUTION, "ClientRequestToken": "t"})
+    client = Client(stops=[{}])
+    assert put._send(client, stop) == EXECUTION
+    assert client.calls == [("stop", {"PipelineExecutionArn": EXECUTION, "ClientRequestToken": "t"})]
+    for answer in ({}, {"PipelineExecutionArn": ""}, {"PipelineExecutionArn": 5}):
+        error = error_of(put._send, Client(starts=[answer]), put.Request("retry", {}))
+        assert error.message == "AWS answered the retry without the execution's ARN."
+
+
+def test_describe_new_asks_again_with_doubling_pauses(capsys):
+    missing = Client.exceptions.ResourceNotFound()
+    client = Client(describes=[missing, missing, {"PipelineExecutionStatus": "Executing"}])
+    slept: list[float] = []
+    assert put.describe_new(client, EXECUTION, sleep=slept.append) == {"PipelineExecutionStatus": "Executing"}
+    assert slept == [0.5, 1.0]
+    assert client.calls[0] == ("describe", {"PipelineExecutionArn": EXECUTION})
+    assert capsys.readouterr().err == (
+        f"put: {EXECUTION} is not visible yet; asking again (1)\n"
+        f"put: {EXECUTION} is not visible yet; asking again (2)\n"
+    )
+    never = Client(describes=[missing] * 5)
+    slept.clear()
+    with pytest.raises(Client.exceptions.ResourceNotFound):
+        put.describe_new(never, EXECUTION, sleep=slept.append)
+    assert slept == [0.5, 1.0, 2.0, 4.0] and len(never.calls) == 5
+
+
+def test_failure_names_failed_steps_or_the_reason():
+    steps = [
+        {"StepName": "Prep", "StepStatus": "Succeeded"},
+        {"StepName": "Train", "StepStatus": "Failed", "FailureReason": "OOM"},
+        {"StepName": "Eval", "StepStatus": "Failed"},
+    ]
+    assert put._failure({"FailureReason": "x"}, steps) == "Train: OOM; Eval: no reason given"
+    assert put._failure({"FailureReason": "Step failure"}, []) == "Step failure"
+    assert put._failure({}, []) == "no failure reason given"
+
+
+def test_limits_match_aws():
+    assert (put.MAX_PARAMETERS, put.MAX_VALUE, put.MAX_DESCRIPTION) == (200, 1024, 3072)
+    assert (put.VISIBLE_TRIES, put.VISIBLE_PAUSE, put.STOP_ATTEMPTS) == (5, 0.5, 3)
+    assert put.in_concourse(BUILD) and not put.in_concourse(BY_HAND)
+    assert isinstance(Path, type)
