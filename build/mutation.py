@@ -123,7 +123,9 @@ def prepare(module: str, tests: tuple[str, ...]) -> Path:
     return work
 
 
-def run_module(module: str, max_children: int, known: dict[tuple[str, str, str], str]) -> dict[str, object]:
+def run_module(
+    module: str, max_children: int, known: dict[tuple[str, str, str], str], show: bool = False
+) -> dict[str, object]:
     work = prepare(module, TESTS[module])
     mutmut = str(Path(sys.executable).parent / "mutmut")
     started = time.monotonic()
@@ -143,7 +145,10 @@ def run_module(module: str, max_children: int, known: dict[tuple[str, str, str],
         line.split(":")[0].strip(): line.rsplit(":", 1)[1].strip() for line in listing.splitlines() if ":" in line
     }
     survivors = [name for name, state in status.items() if state in ("survived", "no tests", "suspicious")]
-    diffs = {name: changed_lines(work, name) for name in survivors}
+    # `mutmut show` costs a process per mutant: only for survivors in functions the equivalents file names,
+    # or for all of them with --show.
+    listed = {function for (of, function, _line) in known if of == module}
+    diffs = {name: changed_lines(work, name) if show or function_of(name) in listed else ([], []) for name in survivors}
     equivalent = [name for name in survivors if (module, function_of(name), " ".join(diffs[name][1])) in known]
     left = [name for name in survivors if name not in equivalent]
     total = int(stats.get("total", 0)) - int(stats.get("skipped", 0))
@@ -170,7 +175,7 @@ def main() -> int:
     rows = []
     started = time.monotonic()
     for module in args.modules:
-        row = run_module(module, args.max_children, known)
+        row = run_module(module, args.max_children, known, args.show)
         rows.append(row)
         print(
             f"{module:8} {row['score']:7.1%}  killed {row['killed']}/{row['total']}"

@@ -18,6 +18,7 @@ from concoursetools import BuildMetadata
 from sagemaker_pipeline_resource import put
 from sagemaker_pipeline_resource.config import PutParams, SourceConfig
 from sagemaker_pipeline_resource.errors import ResourceError
+from tests.test_waiter import Clock
 
 PIPELINE = "arn:aws:sagemaker:us-east-1:123456789012:pipeline/churn"
 EXECUTION = PIPELINE + "/execution/abc123"
@@ -388,3 +389,185 @@ def test_limits_match_aws():
     assert (put.VISIBLE_TRIES, put.VISIBLE_PAUSE, put.STOP_ATTEMPTS) == (5, 0.5, 3)
     assert put.in_concourse(BUILD) and not put.in_concourse(BY_HAND)
     assert isinstance(Path, type)
+
+
+# publish: the whole put, in-process, with a scripted client -----------------------------------------------
+
+
+class Pages:
+    def __init__(self, pages):
+        self.pages = pages
+
+    def paginate(self, **kwargs):
+        yield from self.pages
+
+
+class PutClient(Client):
+    """Also lists executions and steps, and records description updates."""
+
+    def __init__(self, *, summaries=(), steps=(), **scripts):
+        super().__init__(**scripts)
+        self.summaries, self.steps = list(summaries), list(steps)
+        self.updates: list[dict[str, Any]] = []
+
+    def get_paginator(self, name):
+        self.calls.append(("paginate", {"name": name}))
+        if name == "list_pipeline_executions":
+            return Pages([{"PipelineExecutionSummaries": self.summaries}])
+        return Pages([{"PipelineExecutionSteps": self.steps}])
+
+    def update_pipeline_execution(self, **kwargs):
+        self.calls.append(("update", kwargs))
+        self.updates.append(kwargs)
+        return {"PipelineExecutionArn": kwargs["PipelineExecutionArn"]}
+
+
+class PublishAWS(FakeAWS):
+    refreshable = False
+
+    def __init__(self, client, **source):
+        super().__init__(**source)
+        self.client = client
+        self.quick: list[bool] = []
+
+    def sagemaker(self, *, quick=False):
+        self.quick.append(quick)
+        return self.client
+
+
+def described(status, **extra):
+    return {"PipelineExecutionArn": EXECUTION, "PipelineExecutionStatus": status, **extra}
+
+
+@pytest.fixture
+def fast_wait(monkeypatch):
+    """put's wait with a fake clock: polls are instant."""
+    clock = Clock()
+    real = put.wait
+    monkeypatch.setattr(put, "wait", lambda *a, **k: real(*a, **k, sleep=clock.sleep, clock=clock))
+    return clock
+
+
+def test_publish_start_without_wait(tmp_path, capsys):
+    client = PutClient(starts=[{"PipelineExecutionArn": EXECUTION}], describes=[described("Executing")])
+    version, items = put.publish(PublishAWS(client), params(), tmp_path, BUILD)
+    assert version.execution_arn == EXECUTION
+    assert items["action"] == "start" and items["status"] == "Executing"
+    [(_, started)] = [call for call in client.calls if call[0] == "start"]
+    assert started["PipelineExecutionDescription"].startswith(put.default_description(BUILD) + " [concourse")
+    assert " saved]" in started["PipelineExecutionDescription"]
+    assert client.updates == []
+    err = capsys.readouterr().err
+    assert f"put: start {EXECUTION}\n" in err
+    assert "put: not waiting here; the get that Concourse runs after this put waits" in err
+
+
+def test_publish_start_and_wait_marks_the_version_saved(tmp_path, fast_wait, capsys):
+    finished = described("Succeeded", PipelineExecutionDescription="d [concourse sagemaker-pipeline-resource: "
+                         "scope=00000000 waiting]")  # fmt: skip
+    client = PutClient(
+        starts=[{"PipelineExecutionArn": EXECUTION}],
+        describes=[described("Executing"), described("Executing"), finished],
+        steps=[{"StepName": "Train", "StepStatus": "Succeeded"}],
+    )
+    version, items = put.publish(PublishAWS(client), params(wait=True, poll_interval=5), tmp_path, BUILD)
+    assert version.execution_arn == EXECUTION and items["status"] == "Succeeded"
+    [(_, started)] = [call for call in client.calls if call[0] == "start"]
+    assert started["PipelineExecutionDescription"].endswith(" waiting]")
+    [update] = client.updates
+    assert update["PipelineExecutionArn"] == EXECUTION
+    assert update["PipelineExecutionDescription"].startswith("d [concourse sagemaker-pipeline-resource: scope=")
+    assert update["PipelineExecutionDescription"].endswith(" saved]")
+    assert "not waiting here" not in capsys.readouterr().err
+
+
+def test_publish_wait_fails_on_a_failed_execution(tmp_path, fast_wait):
+    client = PutClient(
+        starts=[{"PipelineExecutionArn": EXECUTION}],
+        describes=[described("Executing"), described("Failed", FailureReason="x")],
+        steps=[{"StepName": "Train", "StepStatus": "Failed", "FailureReason": "OOM"}],
+    )
+    error = error_of(put.publish, PublishAWS(client), params(wait=True), tmp_path, BUILD)
+    assert error.message == f"The execution {EXECUTION} ended Failed: Train: OOM."
+    assert error.hint == (
+        "See the step list above and steps.json from a get of this version; params.fail_on chooses which statuses "
+        "fail the build."
+    )
+    assert client.updates == []  # a failed put saves no version
+    ok = PutClient(
+        starts=[{"PipelineExecutionArn": EXECUTION}], describes=[described("Executing"), described("Failed")]
+    )
+    _, items = put.publish(PublishAWS(ok), params(wait=True, fail_on=[]), tmp_path, BUILD)
+    assert items["status"] == "Failed"
+
+
+def test_publish_timeout_stops_or_leaves_running(tmp_path, fast_wait, capsys):
+    client = PutClient(starts=[{"PipelineExecutionArn": EXECUTION}], describes=[described("Executing")] * 20,
+                       stops=[{}])  # fmt: skip
+    error = error_of(put.publish, PublishAWS(client), params(wait=True, timeout=60, stop_on_timeout=True), tmp_path,
+                     BUILD)  # fmt: skip
+    assert (
+        error.message
+        == f"The execution {EXECUTION} was still Executing after params.timeout (60 s) and was asked to stop."
+    )
+    assert error.hint == "Raise params.timeout, or set stop_on_timeout: true to stop it when the time is up."
+    [(_, stopped)] = [call for call in client.calls if call[0] == "stop"]
+    token = put.request_token(BUILD, "stop-on-timeout", {"arn": EXECUTION})
+    assert stopped == {"PipelineExecutionArn": EXECUTION, "ClientRequestToken": token}
+    assert f"put: timed out: asked {EXECUTION} to stop\n" in capsys.readouterr().err
+    running = PutClient(starts=[{"PipelineExecutionArn": EXECUTION}], describes=[described("Executing")] * 20)
+    error = error_of(put.publish, PublishAWS(running), params(wait=True, timeout=60), tmp_path, BUILD)
+    assert error.message.endswith("after params.timeout (60 s); it keeps running.")
+
+
+def test_publish_timeout_when_it_finished_meanwhile(tmp_path, fast_wait):
+    client = PutClient(
+        starts=[{"PipelineExecutionArn": EXECUTION}],
+        describes=[described("Executing")] * 5 + [described("Succeeded")],
+        stops=[client_error("ConflictException")],
+        steps=[{"StepName": "Train", "StepStatus": "Succeeded"}],
+    )
+    version, items = put.publish(PublishAWS(client), params(wait=True, timeout=30, stop_on_timeout=True,
+                                                            poll_interval=10), tmp_path, BUILD)  # fmt: skip
+    assert items["status"] == "Succeeded" and version.execution_arn == EXECUTION
+
+
+def test_publish_stop_and_retry(tmp_path, fast_wait):
+    client = PutClient(stops=[{}], describes=[described("Stopping")])
+    version, items = put.publish(PublishAWS(client), params(action="stop", execution_arn=EXECUTION), tmp_path, BUILD)
+    assert version.execution_arn == EXECUTION and items["action"] == "stop" and items["status"] == "Stopping"
+    assert [call[0] for call in client.calls] == ["stop", "describe"]
+    stopped = PutClient(stops=[{}], describes=[described("Stopped")])
+    _, items = put.publish(PublishAWS(stopped), params(action="stop", execution_arn=EXECUTION, wait=True), tmp_path,
+                           BUILD)  # fmt: skip
+    assert items["status"] == "Stopped"  # a stop that ends Stopped is what was asked for, whatever fail_on says
+    retried = PutClient(starts=[{"PipelineExecutionArn": EXECUTION}], describes=[described("Executing")])
+    _, items = put.publish(PublishAWS(retried), params(action="retry", execution_arn=EXECUTION), tmp_path, BUILD)
+    assert items["action"] == "retry"
+    assert [call[0] for call in retried.calls] == ["start", "describe"]
+
+
+def test_publish_names_the_action_in_aws_errors(tmp_path):
+    client = PutClient(starts=[client_error("AccessDeniedException")])
+    error = error_of(put.publish, PublishAWS(client), params(), tmp_path, BUILD)
+    assert error.message.startswith(f"AWS refused the put action 'start' on {PIPELINE}: AccessDeniedException")
+    client = PutClient(stops=[client_error("AccessDeniedException")], describes=[client_error("AccessDeniedException")])
+    error = error_of(put.publish, PublishAWS(client), params(action="stop", execution_arn=EXECUTION), tmp_path, BUILD)
+    assert error.message.startswith(f"AWS refused the put action 'stop' on {EXECUTION}: AccessDeniedException")
+
+
+def test_stop_on_abort_is_quick_and_reports(capsys):
+    client = PutClient(stops=[{}])
+    aws = PublishAWS(client)
+    put._stop_on_abort(aws, EXECUTION, BUILD)
+    assert aws.quick == [True]
+    token = put.request_token(BUILD, "stop-on-abort", {"arn": EXECUTION})
+    assert client.calls == [("stop", {"PipelineExecutionArn": EXECUTION, "ClientRequestToken": token})]
+    assert capsys.readouterr().err == f"put: asked {EXECUTION} to stop (params.stop_on_abort)\n"
+    finished = PutClient(stops=[client_error("ConflictException")], describes=[described("Succeeded")])
+    put._stop_on_abort(PublishAWS(finished), EXECUTION, BUILD)
+    assert "asked" not in capsys.readouterr().err
+    failing = PutClient(stops=[client_error("AccessDeniedException")], describes=[described("Executing")])
+    put._stop_on_abort(PublishAWS(failing), EXECUTION, BUILD)
+    err = capsys.readouterr().err
+    assert err.startswith(f"put: could not stop {EXECUTION} (") and err.endswith("): stop it by hand\n")
