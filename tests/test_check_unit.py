@@ -129,7 +129,7 @@ def test_pending_is_the_first_execution_still_held():
     aws = aws_for()
     aws.expect_page([summary("c", 10, "Executing"), summary("b", 20, "Executing"), summary("a", 30)])
     with aws.stub:
-        held = check_module.pending(aws.client, aws.config)
+        held = check_module.pending(aws.client, aws.config).holder
     assert held is not None and held.arn == arn("b")
 
 
@@ -158,5 +158,5 @@ def test_pending_for_a_waiting_put_looks_only_before_its_own_execution():
         aws = aws_for()
         aws.expect_page([summary("c", 10, "Executing"), summary("b", 20), summary("a", 30)])
         with aws.stub:
-            held = check_module.pending(aws.client, aws.config, own)
+            held = check_module.pending(aws.client, aws.config, own).holder
         assert (held.arn if held else None) == expected
