@@ -9,7 +9,7 @@ The built .pyz must then keep the contract (:func:`keeps_the_contract`): exit 0,
 empty or exactly one JSON document, no traceback, no raw control character on stderr, a bounded message,
 an answer within :data:`TIME_LIMIT` seconds, and no AWS call at all when the input is certainly invalid.
 
-``FUZZ_EXAMPLES`` sets the examples per step (default 60: about 240 in ``make test``); the scheduled
+``FUZZ_EXAMPLES`` sets the examples per step (default 40: 160 in ``make test``); the scheduled
 workflow (.github/workflows/fuzz.yml) runs thousands with ``FUZZ_RANDOM=1`` (a new seed each run; the
 default is derandomized, so ``make test`` tries the same examples every time and cannot flake).
 """
@@ -35,7 +35,7 @@ from sagemaker_pipeline_resource.config import GetParams, PutParams, SourceConfi
 from sagemaker_pipeline_resource.version import ExecutionVersion
 from tests.conftest import BUILD_ENV, assert_no_secrets, clean_env
 
-EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "60"))
+EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "40"))
 TIME_LIMIT = 30.0
 MAX_STDERR = 20_000
 CONTROL = re.compile("[\x00-\x09\x0b-\x1f\x7f-\x9f]")
@@ -113,7 +113,8 @@ ODD_PATHS = [
 
 
 def json_values() -> st.SearchStrategy[object]:
-    scalars = st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=20)
+    numbers = st.integers(-(10**30), 10**30) | st.floats(allow_nan=False, allow_infinity=False)
+    scalars = st.none() | st.booleans() | numbers | st.text(max_size=20)
     return st.recursive(
         scalars,
         lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=5), inner, max_size=3),
@@ -153,9 +154,12 @@ def hostile_value(draw: st.DrawFn, cls: type, name: str) -> Mutation:
     fields = {f.name: f for f in dataclasses.fields(cls)}
     kind, nullable = _base_type(typing.get_type_hints(cls)[name])
     bounds = fields[name].metadata.get("bounds")
-    choice = draw(st.sampled_from(["other type", "number", "text", "deep", "path"]))
+    choice = draw(st.sampled_from(["other type", "number", "number", "text", "deep", "path", "nested"]))
     if choice == "deep":
         return Mutation(draw(st.sampled_from(DEEP)), invalid=True)
+    if choice == "nested":  # a non-finite number or huge integer anywhere in the payload is refused
+        inner = draw(st.sampled_from(NON_FINITE + HUGE))
+        return Mutation(draw(st.sampled_from([{"Epochs": inner}, [inner], {"a": [1, {"b": inner}]}])), invalid=True)
     if choice == "path" and name.endswith("_file"):
         return Mutation(draw(st.sampled_from(ODD_PATHS)), invalid=True)
     if choice == "number" or (choice == "path" and kind in (int, float)):
@@ -213,14 +217,29 @@ FIXED = {"debug"}
 @st.composite
 def cases(draw: st.DrawFn, step: str, base: dict[str, Any]) -> Case:
     case = Case(step, json.loads(json.dumps(base)))
-    for _ in range(draw(st.integers(1, 3))):
+    # Mostly one mutation: several invalid values at once would hide each other (the first refusal wins).
+    for _ in range(draw(st.sampled_from([1, 1, 1, 2, 3]))):
         section = draw(st.sampled_from(sorted(SECTIONS[step])))
         cls = SECTIONS[step][section]
         target = case.payload.setdefault(section, {})
         if not isinstance(target, dict):
             continue
-        what = draw(st.sampled_from(["field", "field", "field", "unknown key", "whole section"]))
-        if what == "unknown key":
+        what = draw(st.sampled_from(["field", "field", "field", "unknown key", "whole section", "poison"]))
+        if what == "poison":  # a number field (or a map's value) that is not finite or far too long
+            hints = typing.get_type_hints(cls)
+            kinds = {f.name: _base_type(hints[f.name])[0] for f in dataclasses.fields(cls) if f.init}
+            numeric = sorted(
+                name for name, kind in kinds.items() if kind in (int, float) or typing.get_origin(kind) is dict
+            )
+            if not numeric:
+                continue
+            maps = [name for name in numeric if typing.get_origin(kinds[name]) is dict]
+            name = draw(st.sampled_from(maps) if maps and draw(st.booleans()) else st.sampled_from(numeric))
+            inner = draw(st.sampled_from(NON_FINITE) if draw(st.booleans()) else st.sampled_from(HUGE))
+            target[name] = {"Epochs": inner} if typing.get_origin(kinds[name]) is dict else inner
+            case.invalid = True
+            case.notes.append(f"{section}.{name} poisoned with {str(inner)[:20]!r}")
+        elif what == "unknown key":
             key = draw(st.sampled_from(PYTHON_ARGUMENTS) | st.text(min_size=1, max_size=30))
             if key in {f.name for f in dataclasses.fields(cls) if f.init}:
                 continue
@@ -325,3 +344,39 @@ def test_hostile_payloads_keep_the_error_contract(
 
     fuzz()
     assert seen["runs"] >= min(EXAMPLES, 10)
+
+
+def number_fields() -> list[tuple[str, str, str, Raw]]:
+    """Every number field and map of every configuration, each with a non-finite value (NaN, Infinity, 1e400
+    in turn): the sweep that the random examples above only sample."""
+    found = []
+    for step, sections in SECTIONS.items():
+        if step == "doctor":
+            continue
+        for section, cls in sections.items():
+            hints = typing.get_type_hints(cls)
+            for f in dataclasses.fields(cls):
+                kind = _base_type(hints[f.name])[0]
+                if f.init and (kind in (int, float) or typing.get_origin(kind) is dict):
+                    if section == "source" and step != "check":
+                        continue  # the source is the same in every step: checked once
+                    found.append((step, section, f.name, NON_FINITE[len(found) % 3]))
+    return found
+
+
+@pytest.mark.parametrize(("step", "section", "name", "value"), number_fields(), ids=str)
+def test_every_number_field_refuses_non_finite_values(
+    step: str, section: str, name: str, value: Raw, emulator: Any, pipeline: str, source: dict[str, Any],
+    steps_dir: Path, pyz: Path, tmp_path: Path,
+) -> None:  # fmt: skip
+    executions = emulator.seed_executions(pipeline, 1)
+    payload: dict[str, Any] = {"source": dict(source)}
+    if step in ("check", "in"):
+        payload["version"] = {"execution_arn": executions[0]}
+    if step != "check":
+        payload["params"] = {"wait": True} if name in ("poll_interval", "timeout", "outage_budget") else {}
+    kind = _base_type(typing.get_type_hints(SECTIONS[step][section])[name])[0]
+    payload[section][name] = {"Epochs": value} if typing.get_origin(kind) is dict else value
+    case = Case(step, payload, invalid=True, notes=[f"{step}: {section}.{name} = {value.text}"])
+    emulator.clear_requests()
+    keeps_the_contract(case, run_case(steps_dir, pyz, case, tmp_path), emulator.request_counts())
