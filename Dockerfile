@@ -18,11 +18,15 @@
 # shebang is `/usr/bin/env -S python3 -IS`). All stages use the same base, so the interpreter that
 # installs the dependencies is the one that runs them.
 # The release workflow pins the base by digest: it resolves this default tag once (`docker buildx
-# imagetools inspect`) and builds with --build-arg BASE_IMAGE=python:3.12.10-slim-bookworm@sha256:<digest>.
+# imagetools inspect`) and builds with --build-arg BASE_IMAGE=python:3.13-slim-trixie@sha256:<digest>.
 # Machines that cannot pull from a registry build a stand-in from Debian packages
 # (build/docker/make-base-image.sh); an image built on it (`make image`, `make dist`) is for local tests only:
 # the stand-in carries the build machine's CA bundle and names it in ENV PIP_CERT.
-ARG BASE_IMAGE=python:3.12.10-slim-bookworm
+# The default: Debian 13 (trixie, the current stable release, with full security support) and CPython 3.13,
+# the newest the .pyz is tested on (tests/test_release.py). The minor version's tag, so that a build gets its
+# latest patch release; releases pin what it resolves to by digest. Measured side by side with bookworm
+# (`make bench`): an idle check starts as fast on either, and the base is 17 MB smaller.
+ARG BASE_IMAGE=python:3.13-slim-trixie
 
 FROM ${BASE_IMAGE} AS builder
 ENV PIP_NO_CACHE_DIR=1 \

@@ -3,22 +3,22 @@
 # from a container registry (the development and CI machines of this project reach PyPI and Debian's
 # package archive only).
 #
-#   build/docker/make-base-image.sh [TAG]    # default TAG: sagemaker-pipeline-resource-base:bookworm
+#   build/docker/make-base-image.sh [TAG]    # default TAG: sagemaker-pipeline-resource-base:trixie
 #
 # Idempotent: if TAG already exists it is reused; if the root filesystem tarball is cached under
 # .cache/base/ it is imported without a new debootstrap. FORCE=1 rebuilds both.
 #
 # The image is a minimal Debian (debootstrap --variant=minbase) with python3, python3-venv, python3-pip and
-# ca-certificates: what the Dockerfile's stages need from `python:3.12-slim`. The CA bundle that pip trusts
+# ca-certificates: what the Dockerfile's stages need from `python:*-slim-SUITE`. The CA bundle that pip trusts
 # on this machine ($PIP_CERT, else pip's configured `cert`, else the system bundle) is copied in and named
 # by ENV PIP_CERT, so that pip inside a build reaches the package index the same way the host does.
 #
 # The Debian mirror is read from this machine's apt sources at run time (override with MIRROR=URL);
-# the suite from SUITE (default bookworm). Needs root, debootstrap and a running Docker engine.
+# the suite from SUITE (default trixie, the Dockerfile's default base). Needs root, debootstrap and a running Docker engine.
 set -euo pipefail
 
-tag="${1:-sagemaker-pipeline-resource-base:bookworm}"
-suite="${SUITE:-bookworm}"
+tag="${1:-sagemaker-pipeline-resource-base:trixie}"
+suite="${SUITE:-trixie}"
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 cache_dir="${BASE_CACHE_DIR:-${root}/.cache/base}"
 tarball="${cache_dir}/${suite}-rootfs.tar.gz"
@@ -109,6 +109,6 @@ docker import \
     --change 'ENV LANG=C.UTF-8' \
     --change "ENV PIP_CERT=${image_cert}" \
     --change 'CMD ["python3"]' \
-    --message "stand-in for python:3.12-slim: Debian ${suite} minbase with python3 (build/docker/make-base-image.sh)" \
+    --message "stand-in for python:*-slim-${suite}: Debian ${suite} minbase with python3 (build/docker/make-base-image.sh)" \
     "${tarball}" "${tag}" >/dev/null
 log "built ${tag} ($(docker image inspect --format '{{.Size}}' "${tag}" | awk '{ printf "%.0f MB", $1 / 1e6 }'))"

@@ -8,6 +8,7 @@ import importlib.util
 import json
 import os
 import re
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -38,6 +39,13 @@ MIN_SPEEDUP_VS_NAIVE = 5.0
 MAX_HISTORY_RATIO = 1.2
 MAX_RSS_BYTES = 64_000_000
 MAX_LAYER_BYTES = 10_000_000
+# Issue #17: an idle check in a fresh container costs at most this many times starting an empty one.
+MAX_RATIO_VS_EMPTY = 1.8
+VS_EMPTY = "check in a fresh container vs an empty container"
+LAYER = "image layer added over the base"
+# The bases measured side by side with the default one: (label, how to get it from the default base).
+NO_BYTECODE = "base without byte code"
+OTHER_BASE = f"Debian {build.OTHER_STAND_IN_SUITE} stand-in"
 NO_DOCKER = "skipped: no Docker engine"
 
 
@@ -243,10 +251,12 @@ def host_rows(args: argparse.Namespace, host: Host, emulator: Any, scenario: Sce
     return rows
 
 
-def importtime_by_package(stderr: str) -> tuple[float, Counter[str]]:
-    """Total import time (sum of top-level cumulative times) and self time per top-level package, seconds."""
+def importtime_by_package(stderr: str) -> tuple[float, Counter[str], Counter[str]]:
+    """Total import time (sum of top-level cumulative times), and self time per top-level package and per
+    module, in seconds."""
     total = 0.0
     by_package: Counter[str] = Counter()
+    by_module: Counter[str] = Counter()
     for line in stderr.splitlines():
         match = re.match(r"import time:\s+(\d+) \|\s+(\d+) \|( +)(\S+)", line)
         if not match:
@@ -255,7 +265,24 @@ def importtime_by_package(stderr: str) -> tuple[float, Counter[str]]:
         if len(indent) == 1:
             total += int(cumulative_us) / 1e6
         by_package[name.split(".")[0]] += int(self_us) / 1e6
-    return total, by_package
+        by_module[name] += int(self_us) / 1e6
+    return total, by_package, by_module
+
+
+def group_packages(by_package: Counter[str]) -> Counter[str]:
+    """Self time by what the reader knows: each library, the resource, shiv's bootstrap, the standard library."""
+    groups: Counter[str] = Counter()
+    stdlib = set(sys.stdlib_module_names)
+    for package, seconds in by_package.items():
+        if package == "sagemaker_pipeline_resource":
+            groups["the resource"] += seconds
+        elif package == "_bootstrap":
+            groups["shiv's bootstrap"] += seconds
+        elif package in stdlib or package.startswith("_") or package == "encodings":
+            groups["standard library"] += seconds
+        else:
+            groups[package] += seconds
+    return groups
 
 
 def breakdown(host: Host, scenario: Scenario, runs: int) -> list[str]:
@@ -271,18 +298,8 @@ def breakdown(host: Host, scenario: Scenario, runs: int) -> list[str]:
         timeout=120,
         check=True,
     )
-    imports, by_package = importtime_by_package(done.stderr.decode(errors="replace"))
-    groups: Counter[str] = Counter()
-    stdlib = set(sys.stdlib_module_names)
-    for package, seconds in by_package.items():
-        if package in ("botocore", "urllib3", "dateutil", "jmespath", "concoursetools", "six"):
-            groups[package] += seconds
-        elif package == "sagemaker_pipeline_resource":
-            groups["the resource"] += seconds
-        elif package in stdlib or package.startswith("_") or package == "encodings":
-            groups["standard library"] += seconds
-        else:
-            groups[package] += seconds
+    imports, by_package, _ = importtime_by_package(done.stderr.decode(errors="replace"))
+    groups = group_packages(by_package)
     parts = ", ".join(f"{name} {seconds * 1000:.0f}" for name, seconds in groups.most_common(8))
     rest = total.wall - bare.wall - imports
     return [
@@ -296,10 +313,15 @@ def docker_rows(
     args: argparse.Namespace, scenario: Scenario, notes: list[str], log: Callable[[str], None]
 ) -> list[Row]:
     figures = (
+        VS_EMPTY,
         "check in a fresh container vs boto3 image",
         "check in a fresh container vs naive image",
-        "image layer added over the base",
+        LAYER,
         "writes at run time (read-only root fs)",
+        f"{VS_EMPTY}, {NO_BYTECODE}",
+        f"{LAYER}, {NO_BYTECODE}",
+        f"{VS_EMPTY}, {OTHER_BASE}",
+        f"{LAYER}, {OTHER_BASE}",
     )
     if args.quick:
         return [Row(figure, "skipped: --quick") for figure in figures]
@@ -323,26 +345,42 @@ def docker_rows(
     def docker_run(*args_: str) -> list[str]:
         return ["docker", "run", "-i", "--rm", "--network", "host", *args_]
 
+    # The same image on other bases: the default base without its byte code (as the official python images
+    # ship), and the stand-in of the other Debian release. All are built first, then every container figure
+    # is measured in one interleaved loop (A B C A B C ...), so that a load spike on this machine hits the
+    # bases alike and the ratios stay comparable.
+    variants: dict[str, tuple[str, str]] = {}
+    for label, make_base in {
+        NO_BYTECODE: lambda: compare.without_bytecode(base, log),
+        OTHER_BASE: lambda: build.stand_in_base(build.OTHER_STAND_IN_SUITE),
+    }.items():
+        if args.base_variants is not None and label not in args.base_variants:
+            continue
+        variant_base = make_base()
+        variant_image = f"{BENCH_IMAGE}-{re.sub(r'[^a-z0-9]+', '-', label.lower()).strip('-')}"
+        log(f"bench: building {variant_image} on {variant_base} ({label})")
+        build.build_image(variant_image, variant_base, quiet=True)
+        variants[label] = (variant_base, variant_image)
+
     runs = args.docker_runs
-    timed = measure(
-        {
-            "start": docker_run(image, "true"),
-            "ours": docker_run(image, "/opt/resource/check"),
-            "boto3": docker_run(comparison, *compare.plain_check_command("python3", compare.BOTO3_DIR)),
-            "naive": docker_run(comparison, compare.NAIVE_CHECK),
-        },
-        payload,
-        runs,
-        env,
-        timeout=300,
-    )
+    commands = {
+        "start": docker_run(image, "true"),
+        "ours": docker_run(image, "/opt/resource/check"),
+        "boto3": docker_run(comparison, *compare.plain_check_command("python3", compare.BOTO3_DIR)),
+        "naive": docker_run(comparison, compare.NAIVE_CHECK),
+    }
+    for label, (_, variant_image) in variants.items():
+        commands[f"start, {label}"] = docker_run(variant_image, "true")
+        commands[f"ours, {label}"] = docker_run(variant_image, "/opt/resource/check")
+    timed = measure(commands, payload, runs, env, timeout=300)
     versions = {compare.payload_version(timed[name].runs[0].stdout) for name in ("ours", "boto3", "naive")}
     if len(versions) != 1:
         raise RuntimeError(f"check, the boto3 script and the naive check disagree in the container: {versions}")
     ours, boto3, naive = timed["ours"], timed["boto3"], timed["naive"]
     rows = [
+        vs_empty_row(VS_EMPTY, timed["start"], ours),
         Row(
-            figures[0],
+            figures[1],
             ms(ours.wall),
             f"{ms(boto3.wall)} (boto3 script)",
             f"{ours.wall / boto3.wall:.2f}x",
@@ -351,7 +389,7 @@ def docker_rows(
             timing=True,
         ),
         Row(
-            figures[1],
+            figures[2],
             ms(ours.wall),
             f"{ms(naive.wall)} (naive shiv)",
             f"{naive.wall / ours.wall:.1f}x faster",
@@ -370,7 +408,7 @@ def docker_rows(
     naive_size = compare.naive_pyz(log).stat().st_size
     rows.append(
         Row(
-            figures[2],
+            figures[3],
             mb(sizes["added"]),
             f"naive .pyz alone {mb(naive_size)}",
             target=f"<= {MAX_LAYER_BYTES / 1e6:.0f} MB",
@@ -389,7 +427,7 @@ def docker_rows(
     written = ours_changes
     rows.append(
         Row(
-            figures[3],
+            figures[4],
             "none (--read-only ok)" if not written else f"{len(written)} paths changed",
             f"naive: {len(naive_changes):,} paths written",
             target="none",
@@ -398,7 +436,88 @@ def docker_rows(
     )
     if written:
         notes.append("docker diff after a check: " + ", ".join(written[:10]))
+    notes.append(container_importtime(image, payload, env))
+
+    for label in (NO_BYTECODE, OTHER_BASE):
+        if label not in variants:
+            rows += [Row(f"{VS_EMPTY}, {label}", "skipped"), Row(f"{LAYER}, {label}", "skipped")]
+            continue
+        variant_base, variant_image = variants[label]
+        variant = {"start": timed[f"start, {label}"], "ours": timed[f"ours, {label}"]}
+        if compare.payload_version(variant["ours"].runs[0].stdout) not in versions:
+            raise RuntimeError(f"check on {label} disagrees with the default image")
+        rows.append(vs_empty_row(f"{VS_EMPTY}, {label}", variant["start"], variant["ours"]))
+        variant_sizes = build.image_sizes(variant_image, variant_base)
+        rows.append(
+            Row(
+                f"{LAYER}, {label}",
+                mb(variant_sizes["added"]),
+                f"image {mb(variant_sizes['image'])}, base {mb(variant_sizes['base'])}",
+                target=f"<= {MAX_LAYER_BYTES / 1e6:.0f} MB",
+                ok=variant_sizes["added"] <= MAX_LAYER_BYTES,
+            )
+        )
+        notes.append(f"{label}: {variant_base} ({base_python(variant_base, env)})")
+        notes.append(container_importtime(variant_image, payload, env, label))
+    notes.append(f"default base: {base} ({base_python(base, env)})")
     return rows
+
+
+def vs_empty_row(figure: str, start: Samples, ours: Samples) -> Row:
+    """An idle check in a fresh container against starting an empty container from the same image."""
+    ratio = ours.wall / start.wall
+    return Row(
+        figure,
+        ms(ours.wall),
+        f"{ms(start.wall)} (empty container)",
+        f"{ratio:.2f}x",
+        f"<= {MAX_RATIO_VS_EMPTY:.1f}x",
+        ratio <= MAX_RATIO_VS_EMPTY,
+        timing=True,
+    )
+
+
+def base_python(image: str, env: dict[str, str]) -> str:
+    done = subprocess.run(
+        ["docker", "run", "--rm", image, "python3", "--version"],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=120,
+        check=False,
+    )
+    return done.stdout.strip() or done.stderr.strip()
+
+
+IMPORTTIME_RUNS = 3
+
+
+def container_importtime(image: str, payload: bytes, env: dict[str, str], label: str = "default base") -> str:
+    """Where an idle check's imports go in the container: ``python3 -X importtime`` of the step as the image
+    runs it, self time by package (median of a few runs), and the slowest modules."""
+    runs: list[Counter[str]] = []
+    modules: list[Counter[str]] = []
+    totals = []
+    for _ in range(IMPORTTIME_RUNS):
+        done = subprocess.run(
+            ["docker", "run", "-i", "--rm", "--network", "host", image, "python3", "-IS", "-X", "importtime",
+             "/opt/resource/check"],
+            input=payload, capture_output=True, env=env, timeout=300, check=True,
+        )  # fmt: skip
+        total, by_package, by_module = importtime_by_package(done.stderr.decode(errors="replace"))
+        totals.append(total)
+        runs.append(group_packages(by_package))
+        modules.append(by_module)
+    names = set().union(*runs)
+    median = Counter({name: statistics.median(run[name] for run in runs) for name in names})
+    slowest = Counter({name: statistics.median(run[name] for run in modules) for name in set().union(*modules)})
+    parts = ", ".join(f"{name} {seconds * 1000:.0f}" for name, seconds in median.most_common(8))
+    top = ", ".join(f"{name} {seconds * 1000:.1f}" for name, seconds in slowest.most_common(6))
+    return (
+        f"imports in the container ({label}; python3 -X importtime /opt/resource/check, median of "
+        f"{IMPORTTIME_RUNS}): {ms(statistics.median(totals))}, {len(slowest)} modules; self time by package in "
+        f"ms: {parts}; slowest modules in ms: {top}"
+    )
 
 
 def changes_after_run(image: str, command: list[str], payload: bytes, env: dict[str, str]) -> list[str]:
@@ -446,6 +565,13 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--no-docker", action="store_true", help="skip the container rows")
     parser.add_argument("--image", help=f"measure this image as it is (default: build {BENCH_IMAGE})")
     parser.add_argument("--base", help="BASE_IMAGE of the images (default: the stand-in base, built if missing)")
+    parser.add_argument(
+        "--base-variant",
+        dest="base_variants",
+        action="append",
+        choices=(NO_BYTECODE, OTHER_BASE),
+        help="measure only these of the other bases (repeatable; default: all of them)",
+    )
     parser.add_argument("--python", default=None, help="interpreter for python3 (default: the bench's own)")
     parser.add_argument("--no-breakdown", dest="breakdown", action="store_false", help="skip the start-up breakdown")
     parser.add_argument("--json", type=Path, help="also write the rows to this file as JSON")

@@ -164,3 +164,31 @@ def payload_version(stdout: str) -> str:
     """The execution ARN a check (or the boto3 script) printed: both must agree."""
     versions = json.loads(stdout)
     return str(versions[-1]["execution_arn"]) if versions else ""
+
+
+NO_BYTECODE_DOCKERFILE = """\
+ARG BASE_IMAGE
+FROM ${BASE_IMAGE}
+RUN find / -xdev -type d -name __pycache__ -prune -exec rm -rf {} + \\
+ && ! find / -xdev -name '*.pyc' | grep -q .
+"""
+
+
+def without_bytecode(base: str, log=print) -> str:
+    """``base`` with every ``.pyc`` deleted: how the official ``python:*-slim`` images ship their standard
+    library (they delete its byte code), simulated on a stand-in. Built once per base, then reused."""
+    base_id = build.docker("image", "inspect", "--format", "{{.Id}}", base).stdout.strip()
+    digest = hashlib.sha256((base_id + NO_BYTECODE_DOCKERFILE).encode()).hexdigest()[:16]
+    tag = f"{COMPARISON_REPOSITORY}-base:no-bytecode-{digest}"
+    if build.image_exists(tag):
+        return tag
+    log(f"bench: building {tag} ({base} without byte code)")
+    with tempfile.TemporaryDirectory(prefix="bench-context-") as tmp:
+        (Path(tmp) / "Dockerfile").write_text(NO_BYTECODE_DOCKERFILE, encoding="utf-8")
+        result = subprocess.run(
+            ["docker", "build", "--network", "host", "--build-arg", f"BASE_IMAGE={base}", "--tag", tag, tmp],
+            check=False, text=True, capture_output=True, env=build.docker_env(), timeout=1200,
+        )  # fmt: skip
+        if result.returncode != 0:
+            raise RuntimeError(f"docker build of {tag} failed:\n{result.stdout[-4000:]}{result.stderr[-4000:]}")
+    return tag

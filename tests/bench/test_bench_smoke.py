@@ -38,6 +38,13 @@ def test_quick_bench_prints_its_table(pyz, tmp_path):
     assert rows["API calls, previous gone, 10,000 executions"]["ok"] is True
     assert rows["peak RSS, 10,000 vs 10 executions"]["ok"] is True
     assert rows["check in a fresh container vs naive image"]["ours"] == "skipped: --quick"
+    # Issue #17's figure, on the default base and side by side on the others, with its target in the README.
+    for figure in (
+        "check in a fresh container vs an empty container",
+        "check in a fresh container vs an empty container, base without byte code",
+    ):
+        assert rows[figure]["ours"] == "skipped: --quick"
+        assert [line[4] for line in readme if line[0] == figure] == ["<= 1.8x"]
 
 
 def readme_bench_table() -> list[list[str]]:

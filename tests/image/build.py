@@ -5,7 +5,7 @@
 Steps:
 1. Make sure a Docker engine answers (``build/docker/start-dockerd.sh``: starts one if none does).
 2. Unless ``--base`` is given, make sure the stand-in base image exists (``build/docker/make-base-image.sh``:
-   Debian packages via debootstrap, for machines that cannot pull ``python:3.12-slim``).
+   Debian packages via debootstrap, for machines that cannot pull ``python:3.13-slim-trixie``).
 3. ``docker build --network host`` with BASE_IMAGE, VERSION (from resource/__init__.py), REVISION (git)
    and SOURCE_URL (pyproject's [project.urls], else git's origin). The legacy builder (DOCKER_BUILDKIT=0)
    runs every stage in order, so the Dockerfile's smoke-test stage runs in every build.
@@ -36,8 +36,8 @@ ROOT = Path(__file__).resolve().parents[2]
 DOCKER_SCRIPTS = ROOT / "build" / "docker"
 DEFAULT_TAG = "sagemaker-pipeline-resource:dev"
 # The stand-ins for python:*-slim-<suite>, built from Debian packages (build/docker/make-base-image.sh).
-STAND_IN_SUITE = "bookworm"
-OTHER_STAND_IN_SUITE = "trixie"
+STAND_IN_SUITE = "trixie"
+OTHER_STAND_IN_SUITE = "bookworm"
 STAND_IN_BASE = f"sagemaker-pipeline-resource-base:{STAND_IN_SUITE}"
 # Where the resource lives in the image (see the Dockerfile).
 RESOURCE_DIR = "/opt/resource"
@@ -248,7 +248,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--tag", default=DEFAULT_TAG, help="image tag (default: %(default)s)")
     parser.add_argument(
         "--base",
-        help=f"BASE_IMAGE, e.g. python:3.12.10-slim-bookworm (default: the stand-in {STAND_IN_BASE}, built if missing)",
+        help=f"BASE_IMAGE, e.g. python:3.13-slim-trixie (default: the stand-in {STAND_IN_BASE}, built if missing)",
     )
     parser.add_argument("--target", help="build only up to this stage, e.g. tests")
     parser.add_argument("--quiet", action="store_true", help="show the build's log only if it fails")
