@@ -167,14 +167,17 @@ def run_module(
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("modules", nargs="*", default=list(TESTS), choices=list(TESTS))
+    parser.add_argument("modules", nargs="*", metavar="MODULE", help=f"default: all of {', '.join(TESTS)}")
     parser.add_argument("--max-children", type=int, default=1, help="parallel mutant runs (default 1)")
     parser.add_argument("--show", action="store_true", help="print each surviving mutant's diff")
     args = parser.parse_args()
     known = equivalents()
     rows = []
     started = time.monotonic()
-    for module in args.modules:
+    unknown = [module for module in args.modules if module not in TESTS]
+    if unknown:
+        parser.error(f"unknown module(s) {', '.join(unknown)}; choose from {', '.join(TESTS)}")
+    for module in args.modules or list(TESTS):
         row = run_module(module, args.max_children, known, args.show)
         rows.append(row)
         print(
