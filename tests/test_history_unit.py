@@ -5,7 +5,8 @@ Written to kill the mutants tests/test_history.py let survive (``make mutation``
 
 import datetime as dt
 
-from sagemaker_pipeline_resource.history import Execution, Outcome, Policy, select
+from sagemaker_pipeline_resource.history import Execution, Outcome, Policy, frontier, select
+from sagemaker_pipeline_resource.marker import Marker
 
 NOW = dt.datetime(2026, 11, 27, 12, 0, tzinfo=dt.timezone.utc)
 DAY = dt.timedelta(hours=24)
@@ -107,3 +108,69 @@ def test_a_previous_version_that_is_gone_reads_every_page():
     outcome = select(pages, "arn:gone", POLICY)
     assert [e.arn for e in outcome.executions] == ["arn:c"]
     assert (outcome.previous_found, outcome.pages, outcome.scanned) == (False, 3, 3)
+
+
+# frontier: what a put needs before its version is saved -------------------------------------------------
+
+SCOPED = Policy(frozenset({"Succeeded", "Failed", "Stopped"}), DAY, NOW, scope="abcd1234")
+
+
+def test_frontier_is_the_first_pending_execution():
+    pages = [[ex("c", minutes(10), "Executing"), ex("b", minutes(20), "Executing"), ex("a", minutes(30))]]
+    found = frontier(pages, POLICY)
+    assert found.holder == ex("b", minutes(20), "Executing")
+    assert (found.own, found.earlier) == (None, None)
+    assert frontier([[ex("a", minutes(30))]], POLICY).holder is None
+    assert frontier([], POLICY).holder is None
+
+
+def test_frontier_for_a_waiting_put_counts_only_what_started_before_its_own():
+    own = ex("b", minutes(20))
+    pages = [[ex("c", minutes(10), "Executing"), own, ex("a", minutes(30), "Executing")]]
+    found = frontier(pages, POLICY, own.arn)
+    assert found.holder == ex("a", minutes(30), "Executing") and found.own == own
+    alone = frontier([[ex("c", minutes(10), "Executing"), own]], POLICY, own.arn)
+    assert alone.holder is None and alone.own == own
+    running_own = ex("r", minutes(40), "Executing")
+    assert frontier([[running_own]], POLICY, running_own.arn).holder is None  # its own execution never holds
+
+
+def test_frontier_reads_until_the_window_is_covered_and_its_own_is_found():
+    reads: list[int] = []
+
+    def pages():
+        for number, page in enumerate(
+            [[ex("d", minutes(5), "Executing")], [ex("c", DAY * 2)], [ex("b", DAY * 3)], [ex("a", DAY * 4)]], 1
+        ):
+            reads.append(number)
+            yield page
+
+    assert frontier(pages(), POLICY).holder == ex("d", minutes(5), "Executing")
+    assert reads == [1, 2]  # page 2 reaches past the window: nothing older can be pending
+    reads.clear()
+    frontier(pages(), POLICY, "arn:b")
+    assert reads == [1, 2, 3]  # and on until its own execution is seen
+    reads.clear()
+    frontier(pages(), POLICY, "arn:gone")
+    assert reads == [1, 2, 3, 4]
+
+
+def test_frontier_finds_the_execution_an_earlier_attempt_started():
+    mine = Execution("arn:m", "Executing", NOW - minutes(3), Marker("abcd1234", False, None, "req12345"))
+    other = Execution("arn:o", "Executing", NOW - minutes(2), Marker("abcd1234", False, None, "zzzz9999"))
+    found = frontier([[other, mine]], SCOPED, request="req12345")
+    assert found.earlier == mine
+    assert frontier([[other, mine]], SCOPED, request="nope").earlier is None
+    assert frontier([[other, mine]], SCOPED).earlier is None
+
+
+def test_from_summary_reads_the_marker_and_keeps_the_description():
+    text = "my run [concourse sagemaker-pipeline-resource: scope=abcd1234 saved]"
+    parsed = Execution.from_summary(
+        {"PipelineExecutionArn": "arn:x", "PipelineExecutionStatus": "Executing", "StartTime": NOW,
+         "PipelineExecutionDescription": text}
+    )  # fmt: skip
+    assert parsed.description == text
+    assert parsed.marker == Marker("abcd1234", True)
+    bare = Execution.from_summary({"PipelineExecutionArn": "arn:y/execution/id9", "StartTime": NOW})
+    assert (bare.description, bare.marker, bare.id) == ("", None, "id9")
