@@ -6,6 +6,7 @@ mutation tool can see them (``make mutation``), each assertion on the exact valu
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import json
 import re
@@ -19,6 +20,7 @@ from concoursetools import BuildMetadata
 from sagemaker_pipeline_resource import put
 from sagemaker_pipeline_resource.config import PutParams, SourceConfig
 from sagemaker_pipeline_resource.errors import ResourceError
+from sagemaker_pipeline_resource.marker import parse as parse_marker
 from tests.test_waiter import Clock
 
 PIPELINE = "arn:aws:sagemaker:us-east-1:123456789012:pipeline/churn"
@@ -572,3 +574,104 @@ def test_stop_on_abort_is_quick_and_reports(capsys):
     put._stop_on_abort(PublishAWS(failing), EXECUTION, BUILD)
     err = capsys.readouterr().err
     assert err.startswith(f"put: could not stop {EXECUTION} (") and err.endswith("): stop it by hand\n")
+
+
+# Markers, file errors, lengths ---------------------------------------------------------------------------
+
+NOW = dt.datetime.now(dt.timezone.utc)
+
+
+def summary(name, minutes_ago, status="Succeeded", description=None):
+    out = {
+        "PipelineExecutionArn": f"{PIPELINE}/execution/{name}",
+        "PipelineExecutionStatus": status,
+        "StartTime": NOW - dt.timedelta(minutes=minutes_ago),
+    }
+    if description is not None:
+        out["PipelineExecutionDescription"] = description
+    return out
+
+
+def test_a_saved_start_goes_before_the_first_pending_execution(tmp_path, capsys):
+    running = summary("r1", 30, "Executing")
+    client = PutClient(summaries=[summary("s1", 10), running])
+    request = put.build_request(params(), tmp_path, BUILD, FakeAWS())
+    put._mark_start(client, request, FakeAWS().config, saved=True)
+    text = request.arguments["PipelineExecutionDescription"]
+    marker = parse_marker(text)
+    assert marker.saved and marker.before == (running["StartTime"], "r1")
+    expected = f"put: {PIPELINE}/execution/r1 (Executing) is still pending: this version goes before it\n"
+    assert capsys.readouterr().err == expected
+    waiting = put.build_request(params(), tmp_path, BUILD, FakeAWS())
+    put._mark_start(client, waiting, FakeAWS().config, saved=False)
+    assert " waiting " in waiting.arguments["PipelineExecutionDescription"] + " "
+
+
+def test_a_step_run_again_sends_its_first_attempt_s_description(tmp_path, capsys):
+    first = put.build_request(params(), tmp_path, BUILD, FakeAWS())
+    put._mark_start(PutClient(), first, FakeAWS().config, saved=True)
+    sent = first.arguments["PipelineExecutionDescription"]
+    again = put.build_request(params(), tmp_path, BUILD, FakeAWS())
+    client = PutClient(summaries=[summary("e1", 1, "Executing", sent), summary("r0", 30, "Executing")])
+    put._mark_start(client, again, FakeAWS().config, saved=True)
+    assert again.arguments["PipelineExecutionDescription"] == sent
+    assert f"put: {PIPELINE}/execution/e1 was started by an earlier attempt of this step" in capsys.readouterr().err
+
+
+def test_mark_saved_places_the_version_before_an_older_pending_execution(capsys):
+    older = summary("o1", 30, "Executing")
+    mine = summary("abc123", 20)
+    client = PutClient(summaries=[summary("n1", 5, "Executing"), mine, older])
+    put._mark_saved(client, EXECUTION, {"PipelineExecutionDescription": "user text"}, FakeAWS().config)
+    [update] = client.updates
+    marker = parse_marker(update["PipelineExecutionDescription"])
+    assert update["PipelineExecutionDescription"].startswith("user text [concourse")
+    assert marker.saved and marker.before == (older["StartTime"], "o1")
+    assert "o1 (Executing) is still pending" in capsys.readouterr().err
+
+
+def test_a_stop_needs_a_marker_only_while_its_execution_is_pending():
+    config = FakeAWS().config
+    assert put._stop_needs_marker(PutClient(summaries=[summary("abc123", 5, "Executing")]), config, EXECUTION)
+    assert not put._stop_needs_marker(PutClient(summaries=[summary("abc123", 5)]), config, EXECUTION)
+    assert not put._stop_needs_marker(PutClient(summaries=[]), config, EXECUTION)
+
+
+def test_execution_arn_file_errors_name_the_key(tmp_path):
+    error = error_of(put.build_request, params(action="stop", execution_arn_file="missing"), tmp_path, BUILD, FakeAWS())
+    assert "params.execution_arn_file" in error.message
+    error = error_of(put.build_request, params(action="stop", execution_arn_file="../x"), tmp_path, BUILD, FakeAWS())
+    assert "params.execution_arn_file" in error.message
+    (tmp_path / "bad.txt").write_text("not an arn", encoding="utf-8")
+    error = error_of(put.build_request, params(action="stop", execution_arn_file="bad.txt"), tmp_path, BUILD, FakeAWS())
+    assert error.message.startswith("params.execution_arn_file (bad.txt) is not a valid SageMaker pipeline execution")
+    (tmp_path / "big.txt").write_text(EXECUTION + " " * 4096, encoding="utf-8")
+    error_of(put.build_request, params(action="stop", execution_arn_file="big.txt"), tmp_path, BUILD, FakeAWS())
+    (tmp_path / "fits.txt").write_text(EXECUTION + " " * (4096 - len(EXECUTION)), encoding="utf-8")
+    assert put.build_request(params(action="stop", execution_arn_file="fits.txt"), tmp_path, BUILD, FakeAWS())
+    long_name = "a" * 100
+    (tmp_path / long_name).write_text("x", encoding="utf-8")
+    error = error_of(put.build_request, params(action="stop", execution_arn_file=long_name), tmp_path, BUILD, FakeAWS())
+    assert error.message.startswith(f"params.execution_arn_file ({'a' * 80}) is not")
+
+
+def test_templated_names_are_checked_for_length(tmp_path):
+    error = error_of(put.build_request, params(display_name="a" * 80 + "$BUILD_ID"), tmp_path, BUILD, FakeAWS())
+    assert error.message.startswith("params.display_name")
+    error = error_of(put.build_request, params(description="d" * 3070 + "$BUILD_ID"), tmp_path, BUILD, FakeAWS())
+    assert error.message.startswith("params.description")
+    (tmp_path / "p.json").write_text(json.dumps({"A": "1"}), encoding="utf-8")
+    request = put.build_request(params(parameters_file="p.json"), tmp_path, BUILD, FakeAWS())
+    assert request.arguments["PipelineParameters"] == [{"Name": "A", "Value": "1"}]
+
+
+def test_a_waiting_retry_ignores_the_old_outcome(tmp_path, fast_wait):
+    old = described("Failed", LastModifiedTime=NOW - dt.timedelta(hours=1))
+    client = PutClient(
+        starts=[{"PipelineExecutionArn": EXECUTION}],
+        describes=[old, described("Executing"), described("Succeeded")],
+        steps=[{"StepName": "Train", "StepStatus": "Succeeded"}],
+    )
+    _, items = put.publish(PublishAWS(client), params(action="retry", execution_arn=EXECUTION, wait=True), tmp_path,
+                           BUILD)  # fmt: skip
+    assert items["status"] == "Succeeded"
