@@ -13,7 +13,7 @@ from botocore.stub import Stubber
 from sagemaker_pipeline_resource import check as check_module
 from sagemaker_pipeline_resource.config import SourceConfig
 from sagemaker_pipeline_resource.errors import ResourceError
-from sagemaker_pipeline_resource.marker import scope_of
+from sagemaker_pipeline_resource.marker import Marker, attach, scope_of
 from sagemaker_pipeline_resource.version import ExecutionVersion
 
 PIPELINE = "arn:aws:sagemaker:us-east-1:123456789012:pipeline/churn"
@@ -160,3 +160,14 @@ def test_pending_for_a_waiting_put_looks_only_before_its_own_execution():
         with aws.stub:
             held = check_module.pending(aws.client, aws.config, own).holder
         assert (held.arn if held else None) == expected
+
+
+def test_pending_finds_the_execution_an_earlier_attempt_of_the_step_started():
+    aws = aws_for()
+    text = attach("x", Marker(scope_of(aws.config), False, request="0a1b2c3d"))
+    started = {**summary("e", 2, "Executing"), "PipelineExecutionDescription": text}
+    aws.expect_page([started, summary("a", 30)])
+    with aws.stub:
+        found = check_module.pending(aws.client, aws.config, None, "0a1b2c3d")
+    assert found.earlier is not None and found.earlier.arn == arn("e")
+    assert found.own is None

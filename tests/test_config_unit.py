@@ -307,3 +307,13 @@ def test_status_tables():
     config.check_statuses((), "k", empty_ok=True)
     config.check_endpoint_url(None, "k")
     config.check_pem(None, "k")
+
+
+def test_keys_named_in_nested_errors():
+    assert refused(SourceConfig, {"pipeline": "churn"}).message.startswith("source.pipeline must be a pipeline ARN")
+    assert refused(GetParams, {"skip_stepz": True}).message.startswith("params")
+    assert "params." in str(refused(GetParams, {"skip_steps": "yes"}))
+    error = refused(PutParams, {"action": "stop", "execution_arn": "nope"})
+    assert error.message.startswith("params.execution_arn is not a valid SageMaker pipeline execution ARN")
+    error = refused(PutParams, {"selective_execution": {"steps": ["A"], "b": 1, "a": 2}})
+    assert error.message == "params.selective_execution has unknown keys: 'a', 'b'."
