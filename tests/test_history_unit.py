@@ -174,3 +174,20 @@ def test_from_summary_reads_the_marker_and_keeps_the_description():
     assert parsed.marker == Marker("abcd1234", True)
     bare = Execution.from_summary({"PipelineExecutionArn": "arn:y/execution/id9", "StartTime": NOW})
     assert (bare.description, bare.marker, bare.id) == ("", None, "id9")
+
+
+def test_frontier_reads_past_an_empty_first_page():
+    assert frontier([[], [ex("a", minutes(5), "Executing")]], POLICY).holder == ex("a", minutes(5), "Executing")
+
+
+def test_frontier_reports_an_earlier_attempt_when_nothing_is_pending():
+    mine = Execution("arn:m", "Succeeded", NOW - minutes(3), Marker("abcd1234", False, None, "req12345"))
+    found = frontier([[mine]], SCOPED, request="req12345")
+    assert found.holder is None and found.earlier == mine
+
+
+def test_a_saved_put_version_is_skipped_and_the_newer_ones_still_follow():
+    saved = Execution("arn:s", "Succeeded", NOW - minutes(20), Marker("abcd1234", True))
+    pages = [[ex("c", minutes(10)), saved, ex("a", minutes(30))]]
+    outcome = select(pages, "arn:a", SCOPED)
+    assert [e.arn for e in outcome.executions] == ["arn:a", "arn:c"]
