@@ -675,3 +675,25 @@ def test_a_waiting_retry_ignores_the_old_outcome(tmp_path, fast_wait):
     _, items = put.publish(PublishAWS(client), params(action="retry", execution_arn=EXECUTION, wait=True), tmp_path,
                            BUILD)  # fmt: skip
     assert items["status"] == "Succeeded"
+
+
+def test_default_display_name_keeps_capitals_and_trailing_letters():
+    build = BuildMetadata("1", "t", "https://c", BUILD_NAME="X", BUILD_JOB_NAME="Deploy", BUILD_PIPELINE_NAME="Fraud")
+    assert put.default_display_name(build) == "concourse-Fraud-Deploy-X"
+
+
+def test_parameter_errors_quote_the_name_and_shorten_the_file_name(tmp_path):
+    name = "p" * 90 + ".json"
+    (tmp_path / name).write_text(json.dumps({"bad name": "1"}), encoding="utf-8")
+    error = error_of(put.pipeline_parameters, params(parameters_file=name), tmp_path, BUILD)
+    assert error.message == f"params.parameters_file ({name[:80]}): 'bad name' is not a valid pipeline parameter name."
+    error = error_of(put.pipeline_parameters, params(parameters={"A": [1, 2]}), tmp_path, BUILD)
+    assert "not a list" in error.message or "[1, 2]" in error.message
+
+
+def test_mark_saved_ignores_pending_executions_newer_than_its_own(capsys):
+    client = PutClient(summaries=[summary("n1", 5, "Executing"), summary("abc123", 20)])
+    put._mark_saved(client, EXECUTION, {}, FakeAWS().config)
+    [update] = client.updates
+    assert parse_marker(update["PipelineExecutionDescription"]).before is None
+    assert "still pending" not in capsys.readouterr().err
