@@ -61,26 +61,44 @@ WORKDIR /opt/resource
 #    runnable as ever (`sagemaker-pipeline-resource.pyz --version`), on the same tree.
 # 3. Byte-compile what was unpacked. unchecked-hash: the tree never changes, so Python need not stat the
 #    sources, and a changed mtime (e.g. from a COPY) cannot make the .pyc stale.
-# 4. Warm up: run one check that fails at connecting (nothing listens on 127.0.0.1:9). Python writes the
-#    byte code of every standard-library module a run imports, where the base image has none (the
-#    official python images delete theirs): otherwise every run compiles them in memory (~0.3 s). Only
-#    what a run imports is compiled, not the whole standard library (~1 MB rather than ~18 MB); on bases
-#    that ship their .pyc this writes nothing.
+# 4. Warm up: run in, out and check, each failing at connecting (nothing listens on 127.0.0.1:9), recording
+#    the start-up snapshot (startup.snapshot: where each module is, each regular expression's compiled
+#    program; see resource/snapshot.py) that every later run replays. Python also writes the byte code of
+#    every standard-library module the run imports, where the base image has none (the official python
+#    images delete theirs): otherwise every run compiles them in memory (~0.3 s). Only what a run imports
+#    is compiled, not the whole standard library (~1 MB rather than ~18 MB); on bases that ship their
+#    .pyc this writes nothing. Steps 1 and 3 run with PYTHONDONTWRITEBYTECODE, so that the byte code of
+#    what only they import (shiv's unpacking, compileall's process pool) is not left in the image.
+#    The snapshot is recorded last (nothing may change the directories it saw afterwards), then verified:
+#    each pattern replays equal to how it compiles, each module is where it says.
 # 5. Everything readable and nothing writable by other users.
 RUN set -eu \
- && SHIV_INTERPRETER=1 ./sagemaker-pipeline-resource.pyz -c 'import sagemaker_pipeline_resource' \
+ && PYTHONDONTWRITEBYTECODE=1 SHIV_INTERPRETER=1 ./sagemaker-pipeline-resource.pyz -c 'import sagemaker_pipeline_resource' \
  && ln -s "$(echo .shiv/*/site-packages)" site-packages \
  && test -f site-packages/sagemaker_pipeline_resource/cli.py \
  && chmod 0755 sagemaker-pipeline-resource \
  && for step in check in out; do ln -s sagemaker-pipeline-resource "$step"; done \
- && python3 -m compileall -q -j 0 --invalidation-mode unchecked-hash "$SHIV_ROOT" \
- && warm_up='{"source": {"pipeline": "arn:aws:sagemaker:us-east-1:123456789012:pipeline/warm-up",'\
-' "endpoint_url": "http://127.0.0.1:9", "access_key_id": "warm-up", "secret_access_key": "warm-up",'\
-' "max_attempts": 1, "connect_timeout": 1}}' \
- && printf '%s' "$warm_up" > /tmp/warm-up.json \
- && if ./check < /tmp/warm-up.json 2>/dev/null; then echo "the warm-up check should fail" >&2; exit 1; fi \
- && rm /tmp/warm-up.json \
+ && PYTHONDONTWRITEBYTECODE=1 python3 -m compileall -q -j 0 --invalidation-mode unchecked-hash "$SHIV_ROOT" \
  && rm -f "$SHIV_ROOT"/.*_lock \
+ && src='"source": {"pipeline": "arn:aws:sagemaker:us-east-1:123456789012:pipeline/warm-up",'\
+' "endpoint_url": "http://127.0.0.1:9", "access_key_id": "warm-up", "secret_access_key": "warm-up",'\
+' "max_attempts": 1, "connect_timeout": 1}' \
+ && execution='"version": {"execution_arn": "arn:aws:sagemaker:us-east-1:123456789012:pipeline/warm-up/execution/w"}' \
+ && export SAGEMAKER_PIPELINE_RESOURCE_SNAPSHOT_RECORD=/opt/resource/startup.snapshot \
+ && mkdir /tmp/warm-up \
+ && warm_up() { \
+      printf '%s' "$1" > /tmp/warm-up/payload.json; shift; rc=0; \
+      "$@" < /tmp/warm-up/payload.json 2>/tmp/warm-up/stderr || rc=$?; \
+      if [ "$rc" != 1 ] || ! grep -q 'Could not connect to http://127.0.0.1:9/' /tmp/warm-up/stderr; then \
+        echo "the warm-up $* should have failed at connecting (exit 1), not $rc:" >&2; \
+        cat /tmp/warm-up/stderr >&2; exit 1; fi; } \
+ && warm_up "{$src, $execution}" ./in /tmp/warm-up \
+ && warm_up "{$src, \"params\": {}}" ./out /tmp/warm-up \
+ && warm_up "{$src}" ./check \
+ && unset SAGEMAKER_PIPELINE_RESOURCE_SNAPSHOT_RECORD \
+ && rm -r /tmp/warm-up \
+ && PYTHONDONTWRITEBYTECODE=1 python3 -IS -c 'import sys; sys.path.append("site-packages");'\
+' from sagemaker_pipeline_resource import snapshot; print(snapshot.verify("startup.snapshot"))' \
  && chmod -R a+rX,go-w /opt/resource
 # Concourse runs resource containers as root and hands `in` and `out` a directory owned by root, so the
 # default user stays root: a non-root default could not write into that directory. Nothing in the image

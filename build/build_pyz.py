@@ -38,7 +38,7 @@ sys.path.insert(0, str(HERE))
 
 from prune import prune  # noqa: E402
 
-ENTRY_POINT = "sagemaker_pipeline_resource.cli:main"
+ENTRY_POINT = "sagemaker_pipeline_resource.cli:launch"
 PACKAGE = "sagemaker_pipeline_resource"
 # 2024-01-01T00:00:00Z: any fixed value makes the build reproducible; releases may pass the tag's date.
 DEFAULT_SOURCE_DATE_EPOCH = "1704067200"

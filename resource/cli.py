@@ -7,7 +7,7 @@ arguments and environment; :func:`main` only wires the real ones in.
 
 Start-up is most of a check's cost (Concourse runs it in a fresh container every minute), so each runner
 imports only what its step needs, when it runs (a check never loads put's or doctor's code), and
-:func:`main` first defers what no step uses (:mod:`startup`).
+:mod:`startup` defers what no step uses before this module imports anything else.
 
 Rules every step follows here, not in each step:
 
@@ -25,19 +25,23 @@ Rules every step follows here, not in each step:
 
 from __future__ import annotations
 
+from sagemaker_pipeline_resource import startup
+
+# First of all: the imports below (logging, through redact) import modules that startup defers.
+startup.install()
+
 import contextlib
 import os
 import sys
-import traceback
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, TextIO
+from typing import Any, NoReturn, TextIO
 
 from concoursetools import BuildMetadata
 from concoursetools.parsing import format_check_output, format_in_out_output
 
-from sagemaker_pipeline_resource import __version__, inputs, redact, startup
+from sagemaker_pipeline_resource import __version__, inputs, redact, snapshot
 from sagemaker_pipeline_resource.abort import Aborted
 from sagemaker_pipeline_resource.errors import DEBUG_ENV, ResourceError, UsageError, printable, shown
 
@@ -215,6 +219,12 @@ def run(step: str, args: list[str], streams: Streams, environ: Mapping[str, str]
         stderr.flush()
 
 
+def _print_traceback(stderr: redact.RedactingStream) -> None:
+    import traceback
+
+    traceback.print_exc(file=stderr)
+
+
 def _run(
     step: str, args: list[str], streams: Streams, stderr: redact.RedactingStream, environ: Mapping[str, str]
 ) -> int:
@@ -223,10 +233,12 @@ def _run(
         with contextlib.redirect_stdout(stderr), contextlib.redirect_stderr(stderr):
             payload = _read_payload(streams.stdin)
             debug = _wants_debug(payload, environ)
+            if debug:
+                print(f"start-up snapshot: {snapshot.status or 'none (not run by the image launcher)'}", file=stderr)
             answer = RUNNERS[step](payload, args, environ)
     except ResourceError as error:
         if debug:
-            traceback.print_exc(file=stderr)
+            _print_traceback(stderr)
         # Redacted before it is escaped (an escaped secret would no longer match), then one line of text.
         print(f"error: {printable(redact.redact(str(error)))}", file=stderr)
         return error.exit_code
@@ -238,7 +250,7 @@ def _run(
         return 130
     except Exception as error:
         if debug:
-            traceback.print_exc(file=stderr)
+            _print_traceback(stderr)
         print(
             f"error: unexpected {type(error).__name__} in {step}: {printable(redact.redact(str(error)), 300)}. "
             f"This is a bug in {PROGRAM} "
@@ -251,9 +263,26 @@ def _run(
     return 0
 
 
+def step_of(argv: list[str]) -> str | None:
+    """The step ``argv`` asks for (the program's name, else its first argument), or None."""
+    name = Path(argv[0]).name if argv else PROGRAM
+    if name in STEPS:
+        return name
+    return argv[1] if len(argv) > 1 and argv[1] in RUNNERS else None
+
+
+def launch() -> NoReturn:
+    """Entry point of the zipapp, of the image's launcher and of ``python -m sagemaker_pipeline_resource``:
+    :func:`main`, then exit. A check exits at once once its answer is out (:func:`startup.exit_now`):
+    Concourse runs one every minute, and tearing the interpreter down would cost it some 5%."""
+    code = main()
+    if step_of(sys.argv) == "check":
+        startup.exit_now(code)
+    sys.exit(code)
+
+
 def main(argv: list[str] | None = None) -> int:
-    """Entry point of the zipapp and of ``python -m sagemaker_pipeline_resource``."""
-    startup.install()
+    """Run the step ``argv`` (default ``sys.argv``) asks for with the real streams; return the exit code."""
     argv = list(sys.argv if argv is None else argv)
     streams = Streams(sys.stdin, sys.stdout, sys.stderr)
     name = Path(argv[0]).name if argv else PROGRAM

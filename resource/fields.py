@@ -24,7 +24,6 @@ must match in full, with its ``form`` in words for the message and the README.
 from __future__ import annotations
 
 import dataclasses
-import difflib
 import math
 import re
 import types
@@ -251,6 +250,8 @@ def from_json(cls: type[T], raw: object, where: str, aliases: dict[str, str] | N
     for key, value in raw.items():
         name = (aliases or {}).get(key, key)
         if name not in fields or not fields[name].init:
+            import difflib  # noqa: PLC0415 (start-up: only a mistake needs it; see startup.py)
+
             close = difflib.get_close_matches(str(key), known, n=1)
             suggestion = f" Did you mean '{close[0]}'?" if close else ""
             raise ResourceError(

@@ -19,7 +19,6 @@ import json
 import os
 import re
 import stat
-import tempfile
 from pathlib import Path
 from typing import Any, TextIO
 
@@ -190,6 +189,8 @@ def writable_directory(path: Path, key: str) -> Path:
         raise ResourceError(f"{key} {shown(str(path))} is not a directory.", hint) from error
     except OSError as error:
         raise ResourceError(f"{key} {shown(str(path))} cannot be made: {_reason(error)}.", hint) from error
+    import tempfile  # noqa: PLC0415 (start-up: only in and out need it, and a check never does; see startup.py)
+
     try:  # a real write: os.access says yes to root even where nothing can be written (/proc, read-only mounts)
         with tempfile.NamedTemporaryFile(dir=path, prefix=".probe-"):
             pass

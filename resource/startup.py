@@ -28,14 +28,16 @@ and it runs the built .pyz to check that the deferred code is really not loaded 
 
 from __future__ import annotations
 
+import atexit
 import contextlib
 import gc
 import importlib.util
+import os
 import sys
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from types import ModuleType
-from typing import Any
+from typing import Any, NoReturn
 
 DOCSTRING_NOTE = (
     "Documentation is not loaded by sagemaker-pipeline-resource (start-up time): see botocore's or boto3's "
@@ -61,6 +63,15 @@ class Deferral:
 
 
 DEFERRED: tuple[Deferral, ...] = (
+    # The standard library's first: importing a botocore module below (to find its spec) imports logging.
+    Deferral("traceback", why="logging imports it to print an exception; the resource prints one only in debug mode"),
+    Deferral("locale", why="calendar (through email.utils) imports it for its localised calendars"),
+    Deferral("configparser", why="botocore.configloader parses ~/.aws/config with it, only when that file exists"),
+    Deferral("shlex", why="botocore.compat and botocore.configloader split credential_process commands with it"),
+    Deferral(
+        "botocore.retries.adaptive",
+        why="botocore.client imports it for retry_mode adaptive only (the default is standard)",
+    ),
     # The package first: importing a submodule (botocore.docs.utils) needs only its __path__.
     Deferral("botocore.docs", why="the documentation generator (html.parser, bcdoc) in the package's __init__"),
     Deferral(
@@ -153,3 +164,23 @@ def loading() -> Iterator[None]:
         gc.freeze()
         if enabled:
             gc.enable()
+
+
+def exit_now(code: int) -> NoReturn:
+    """Exit with ``code`` without tearing the interpreter down, once everything the run wrote is out.
+
+    At exit Python would free every module, class and object it loaded (some 300 modules for a check),
+    which takes longer than some of the imports; the operating system frees a process's memory anyway.
+    What a normal exit does that matters still happens here, in its order: the ``atexit`` callbacks (the
+    logging module's flush, :mod:`aws`'s clean-up), then every standard stream is flushed. Only when no
+    other thread runs: a normal exit waits for them, this one would not.
+    """
+    threading = sys.modules.get("threading")
+    if threading is not None and threading.active_count() > 1:
+        sys.exit(code)
+    atexit._run_exitfuncs()
+    for stream in (sys.stdout, sys.stderr, sys.__stdout__, sys.__stderr__):
+        with contextlib.suppress(Exception):
+            if stream is not None:
+                stream.flush()
+    os._exit(code)

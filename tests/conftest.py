@@ -14,9 +14,11 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 import urllib.parse
+import zipfile
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -127,6 +129,23 @@ def steps_dir(pyz: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
     directory = tmp_path_factory.mktemp("opt-resource")
     for step in ("check", "in", "out"):
         (directory / step).symlink_to(pyz)
+    return directory
+
+
+@pytest.fixture(scope="session")
+def launcher_dir(pyz: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A directory laid out like the image's /opt/resource without Docker: the zipapp's site-packages
+    unpacked (as shiv unpacks it), the image's launcher (build/docker/launcher.py), and check, in and out
+    symlinks to it. No start-up snapshot: a test that wants one records it."""
+    directory = tmp_path_factory.mktemp("opt-resource-unpacked")
+    with zipfile.ZipFile(pyz) as archive:
+        members = [name for name in archive.namelist() if name.startswith("site-packages/")]
+        archive.extractall(directory, members)
+    launcher = directory / "sagemaker-pipeline-resource"
+    shutil.copy(ROOT / "build" / "docker" / "launcher.py", launcher)
+    launcher.chmod(0o755)
+    for step in ("check", "in", "out"):
+        (directory / step).symlink_to(launcher.name)
     return directory
 
 

@@ -6,13 +6,24 @@ The image unpacks the zipapp (sagemaker-pipeline-resource.pyz, next to this file
 symlinks, skips what a zipapp costs on every start: Python opening the zip and running its ``__main__``,
 then shiv's bootstrap (its own imports, reading its environment from the zip, checking the unpacked tree),
 about 8% of an idle check. Same code, same interpreter flags (``-IS``), same dispatch on ``argv[0]``.
+
+First of all it replays the start-up snapshot the image's warm-up check recorded (``startup.snapshot``
+here; see sagemaker_pipeline_resource/snapshot.py): where each module is and each regular expression's
+compiled program, so that a check neither searches for its modules nor compiles its patterns again.
 """
 
+import os
 import sys
 
 # The directory of the step's symlink (/opt/resource), not of this file: Python does not resolve __file__.
-sys.path.append(__file__.rpartition("/")[0] + "/site-packages")
+# Normalised, so that `./check` and `/opt/resource/check` see the same sys.path (the snapshot compares it).
+here = os.path.dirname(os.path.abspath(__file__))
+sys.path.append(here + "/site-packages")
 
-from sagemaker_pipeline_resource.cli import main
+from sagemaker_pipeline_resource import snapshot
 
-sys.exit(main())
+snapshot.start(here + "/" + snapshot.FILE_NAME)
+
+from sagemaker_pipeline_resource.cli import launch
+
+launch()

@@ -448,15 +448,31 @@ def docker_rows(
             raise RuntimeError(f"check on {label} disagrees with the default image")
         rows.append(vs_empty_row(f"{VS_EMPTY}, {label}", variant["start"], variant["ours"]))
         variant_sizes = build.image_sizes(variant_image, variant_base)
-        rows.append(
-            Row(
-                f"{LAYER}, {label}",
-                mb(variant_sizes["added"]),
-                f"image {mb(variant_sizes['image'])}, base {mb(variant_sizes['base'])}",
-                target=f"<= {MAX_LAYER_BYTES / 1e6:.0f} MB",
-                ok=variant_sizes["added"] <= MAX_LAYER_BYTES,
+        added = variant_sizes["added"]
+        if label == NO_BYTECODE:
+            # The build writes the byte code of the standard-library modules a run imports, which this base
+            # lacks (all the standard library's .pyc: the base has none). It makes up for the base, and is
+            # not the resource's: the resource's own part is held to the same target as on the default base.
+            stdlib = stdlib_bytecode(variant_image, env)
+            rows.append(
+                Row(
+                    f"{LAYER}, {label}",
+                    f"{mb(added)}: {mb(added - stdlib)} + {mb(stdlib)} standard-library byte code",
+                    f"image {mb(variant_sizes['image'])}, base {mb(variant_sizes['base'])}",
+                    target=f"<= {MAX_LAYER_BYTES / 1e6:.0f} MB + that byte code",
+                    ok=added - stdlib <= MAX_LAYER_BYTES,
+                )
             )
-        )
+        else:
+            rows.append(
+                Row(
+                    f"{LAYER}, {label}",
+                    mb(added),
+                    f"image {mb(variant_sizes['image'])}, base {mb(variant_sizes['base'])}",
+                    target=f"<= {MAX_LAYER_BYTES / 1e6:.0f} MB",
+                    ok=added <= MAX_LAYER_BYTES,
+                )
+            )
         notes.append(f"{label}: {variant_base} ({base_python(variant_base, env)})")
         notes.append(container_importtime(variant_image, payload, env, label))
     notes.append(f"default base: {base} ({base_python(base, env)})")
@@ -475,6 +491,20 @@ def vs_empty_row(figure: str, start: Samples, ours: Samples) -> Row:
         ratio <= MAX_RATIO_VS_EMPTY,
         timing=True,
     )
+
+
+def stdlib_bytecode(image: str, env: dict[str, str]) -> int:
+    """Bytes of byte code in ``image``'s standard library (on a base without byte code: what the build wrote)."""
+    count = (
+        "import os, sysconfig; root = sysconfig.get_paths()['stdlib']; "
+        "print(sum(os.path.getsize(os.path.join(d, f))"
+        " for d, _, fs in os.walk(root) for f in fs if f.endswith('.pyc')))"
+    )
+    done = subprocess.run(
+        ["docker", "run", "--rm", "--network", "none", image, "python3", "-B", "-I", "-c", count],
+        check=True, capture_output=True, text=True, env=env, timeout=120,
+    )  # fmt: skip
+    return int(done.stdout.strip())
 
 
 def base_python(image: str, env: dict[str, str]) -> str:

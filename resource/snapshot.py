@@ -1,0 +1,262 @@
+"""The start-up snapshot: what one run at image build time learned, replayed by every check after it.
+
+A check in a fresh container spends most of its time importing (see :mod:`startup`). Two parts of that
+work give the same answer on every run of one image, because its files never change:
+
+- **Finding modules.** For each of some 300 imports, Python searches the directories of ``sys.path`` (a
+  ``stat`` and a directory listing each) before it opens the module. The snapshot holds where each module
+  was found; a finder placed first on ``sys.meta_path`` hands that answer to Python's own loaders
+  (``SourceFileLoader``, ``ExtensionFileLoader``), which then load it as always: byte code read from its
+  ``.pyc`` and checked against its source exactly as Python checks it.
+- **Compiling regular expressions.** Modules compile about 120 patterns when they are imported (urllib3's
+  URL parser alone, some 5 ms). The snapshot holds what the compiler produced for each (the ``_sre``
+  program); a replayed pattern is built from that program by the same ``_sre.compile`` call
+  ``re._compiler.compile`` ends with, so it is the same pattern object (``==`` compares the program).
+
+:func:`record` runs at build time (the Dockerfile's warm-up check) and writes the file when the process
+exits; :func:`replay` runs first in every later run (``build/docker/launcher.py``). A snapshot is used
+only for the interpreter that wrote it (version, build, ``sys.path``, byte-code magic, ``_sre`` magic)
+and only while every directory it found a module in is unchanged (the modification time, to the second,
+which survives an image's export); otherwise it is ignored and Python imports as it always does. A module
+or pattern the snapshot does not hold goes the usual way too: the snapshot only ever saves work.
+
+``tests/test_snapshot.py`` checks each guard, that a replayed run answers byte for byte as a plain one,
+and fails loudly when the running CPython changes the internals the pattern replay relies on.
+"""
+
+from __future__ import annotations
+
+import atexit
+import importlib.machinery
+import importlib.util
+import marshal
+import os
+import re
+import sys
+from collections.abc import Callable, Mapping
+from typing import Any
+
+FORMAT = 1
+# The file next to the steps in the image (build/docker/launcher.py, Dockerfile).
+FILE_NAME = "startup.snapshot"
+# Set to a path (Dockerfile's warm-up): record this run into it.
+RECORD_ENV = "SAGEMAKER_PIPELINE_RESOURCE_SNAPSHOT_RECORD"
+
+# (kind, origin, the package's search locations or None)
+Module = tuple[str, str, "list[str] | None"]
+SOURCE, EXTENSION = "source", "extension"
+# (is a str pattern, pattern, flags) -> the arguments of _sre.compile after the pattern.
+PatternKey = tuple[bool, "str | bytes", int]
+Program = tuple[int, list[int], int, dict[str, int], tuple["str | None", ...]]
+
+
+def interpreter() -> dict[str, Any]:
+    """What must match for a snapshot to apply: this interpreter, its flags' view of paths, its formats."""
+    compiler = _regex_compiler()
+    return {
+        "format": FORMAT,
+        "version": sys.version,
+        "executable": os.path.realpath(sys.executable),
+        "path": list(sys.path),
+        "bytecode": importlib.util.MAGIC_NUMBER,
+        "sre": (getattr(compiler._sre, "MAGIC", None), getattr(compiler._sre, "CODESIZE", None)) if compiler else None,
+    }
+
+
+def _regex_compiler() -> Any:
+    """``re._compiler`` (CPython 3.11+) if it has what the replay needs, else None (patterns compile as usual)."""
+    compiler: Any = getattr(re, "_compiler", None)
+    if compiler is None or not callable(getattr(compiler, "compile", None)) or not hasattr(compiler, "_sre"):
+        return None
+    return compiler
+
+
+def _directory_times(directories: set[str]) -> dict[str, int]:
+    times = {}
+    for directory in directories:
+        try:
+            times[directory] = int(os.stat(directory).st_mtime)
+        except OSError:
+            times[directory] = -1
+    return times
+
+
+class Finder:
+    """First on ``sys.meta_path``: the recorded location of a module, handed to Python's own loader."""
+
+    def __init__(self, modules: Mapping[str, Module]) -> None:
+        self.modules = modules
+        self.found = 0
+
+    def find_spec(self, name: str, path: object = None, target: object = None) -> importlib.machinery.ModuleSpec | None:
+        entry = self.modules.get(name)
+        if entry is None:
+            return None
+        kind, origin, locations = entry
+        loader: importlib.machinery.SourceFileLoader | importlib.machinery.ExtensionFileLoader
+        if kind == SOURCE:
+            loader = importlib.machinery.SourceFileLoader(name, origin)
+        else:
+            loader = importlib.machinery.ExtensionFileLoader(name, origin)
+        spec = importlib.util.spec_from_file_location(name, origin, loader=loader, submodule_search_locations=locations)
+        self.found += spec is not None
+        return spec
+
+    def invalidate_caches(self) -> None:
+        """Nothing cached here changes while the image does not."""
+
+
+def _patterns_replayed(compiler: Any, programs: Mapping[PatternKey, Program]) -> Callable[..., Any]:
+    compile_ = compiler.compile
+    sre_compile = compiler._sre.compile
+
+    def replayed(pattern: Any, flags: Any = 0) -> Any:
+        if isinstance(pattern, (str, bytes)):
+            program = programs.get((isinstance(pattern, str), pattern, int(flags)))
+            if program is not None:
+                return sre_compile(pattern, *program)
+        return compile_(pattern, flags)
+
+    replayed.__wrapped__ = compile_  # type: ignore[attr-defined]
+    return replayed
+
+
+def replay(path: str) -> str:
+    """Use the snapshot at ``path`` if it applies to this run; say what was done (or why not), never raise."""
+    try:
+        with open(path, "rb") as file:
+            snapshot = marshal.load(file)
+        if not isinstance(snapshot, dict) or snapshot.get("interpreter") != interpreter():
+            return "not used: written by another interpreter or format"
+        times = snapshot["directories"]
+        if _directory_times(set(times)) != times:
+            return "not used: a directory it found modules in has changed since"
+        finder = Finder(snapshot["modules"])
+        sys.meta_path.insert(0, finder)
+        compiler = _regex_compiler()
+        if compiler is not None and snapshot["patterns"]:
+            compiler.compile = _patterns_replayed(compiler, snapshot["patterns"])
+        return f"used: {len(snapshot['modules'])} module locations, {len(snapshot['patterns'])} patterns"
+    except Exception as error:
+        return f"not used: {type(error).__name__}: {error}"
+
+
+def _modules() -> dict[str, Module]:
+    """Where each module imported so far was found, for those Python's own file loaders loaded."""
+    found: dict[str, Module] = {}
+    for name, module in list(sys.modules.items()):
+        spec = getattr(module, "__spec__", None)
+        origin = getattr(spec, "origin", None)
+        if spec is None or not isinstance(origin, str) or not os.path.isabs(origin) or spec.name != name:
+            continue
+        locations = spec.submodule_search_locations
+        if type(spec.loader) is importlib.machinery.SourceFileLoader:
+            found[name] = (SOURCE, origin, None if locations is None else list(locations))
+        elif type(spec.loader) is importlib.machinery.ExtensionFileLoader:
+            found[name] = (EXTENSION, origin, None)
+    return found
+
+
+def _earlier(path: str, identity: dict[str, Any]) -> dict[str, Any] | None:
+    """The snapshot an earlier recording run of this interpreter wrote into ``path``, if any."""
+    try:
+        with open(path, "rb") as file:
+            earlier = marshal.load(file)
+    except FileNotFoundError:
+        return None
+    if not isinstance(earlier, dict) or earlier.get("interpreter") != identity:
+        raise ValueError(f"{path} holds a snapshot of another interpreter: delete it first")
+    return earlier
+
+
+def record(path: str) -> None:
+    """Record this run: patterns as they are compiled, and at exit where each module was found, into ``path``
+    (added to what earlier recording runs wrote there)."""
+    identity = interpreter()
+    compiler = _regex_compiler()
+    programs: dict[PatternKey, Program] = {}
+    if compiler is not None:
+        compile_, sre = compiler.compile, compiler._sre
+        flags_now: list[int] = [0]
+
+        class Recorder:
+            """Stands in for ``_sre`` inside ``re._compiler`` while recording: keeps each program it is given."""
+
+            def __getattr__(self, name: str) -> Any:
+                return getattr(sre, name)
+
+            def compile(self, pattern: Any, flags: int, code: list[int], *rest: Any) -> Any:
+                groups, groupindex, indexgroup = rest
+                if isinstance(pattern, (str, bytes)) and not flags_now[-1] & re.DEBUG:
+                    programs[(isinstance(pattern, str), pattern, flags_now[-1])] = (
+                        int(flags), [int(op) for op in code], int(groups), dict(groupindex), tuple(indexgroup)
+                    )  # fmt: skip
+                return sre.compile(pattern, flags, code, *rest)
+
+        def recording(pattern: Any, flags: Any = 0) -> Any:
+            flags_now.append(int(flags))
+            try:
+                return compile_(pattern, flags)
+            finally:
+                flags_now.pop()
+
+        compiler._sre = Recorder()
+        compiler.compile = recording
+
+    def write() -> None:
+        if compiler is not None:
+            compiler._sre, compiler.compile = sre, compile_
+        modules = _modules()
+        directories = {os.path.dirname(origin) for _, origin, _ in modules.values()}
+        for _, _, locations in modules.values():
+            directories.update(locations or ())
+        directories.update(entry for entry in sys.path if entry)
+        snapshot = {"interpreter": identity, "modules": modules, "patterns": programs}
+        earlier = _earlier(path, identity)
+        if earlier is not None:  # the warm-ups of several steps add up into one snapshot
+            modules.update({k: v for k, v in earlier["modules"].items() if k not in modules})
+            programs.update({k: v for k, v in earlier["patterns"].items() if k not in programs})
+            directories.update(earlier["directories"])
+        # Written in place, then the times taken: creating the file changes its directory's time.
+        with open(path, "wb") as file:
+            marshal.dump(snapshot, file)
+        snapshot["directories"] = _directory_times(directories)
+        with open(path, "r+b") as file:
+            marshal.dump(snapshot, file)
+            file.truncate()
+
+    atexit.register(write)
+
+
+def verify(path: str) -> str:
+    """The build's check of a snapshot it just recorded (Dockerfile): every pattern, replayed, equals the
+    pattern compiled as usual, and every module is where it says. Raises ValueError otherwise."""
+    with open(path, "rb") as file:
+        snapshot = marshal.load(file)
+    compiler = _regex_compiler()
+    patterns: Mapping[PatternKey, Program] = snapshot["patterns"]
+    for (_, pattern, flags), program in patterns.items():
+        if compiler._sre.compile(pattern, *program) != compiler.compile(pattern, flags):
+            raise ValueError(f"the pattern {pattern!r} (flags {flags}) replays differently from how it compiles")
+    modules: Mapping[str, Module] = snapshot["modules"]
+    for name, (_, origin, _) in modules.items():
+        if not os.path.isfile(origin):
+            raise ValueError(f"the module {name} is not at {origin}")
+    return f"{len(patterns)} patterns and {len(modules)} module locations verified"
+
+
+# What :func:`start` did in this process (shown in debug mode): None when nothing called it (the zipapp).
+status: str | None = None
+
+
+def start(path: str, environ: Mapping[str, str] = os.environ) -> str:
+    """The launcher's first call: record into ``$SAGEMAKER_PIPELINE_RESOURCE_SNAPSHOT_RECORD`` if set, else
+    replay ``path``."""
+    global status  # noqa: PLW0603 - one value per process, read by the dispatcher in debug mode
+    target = environ.get(RECORD_ENV)
+    if target:
+        record(target)
+        status = f"recording into {target}"
+    else:
+        status = replay(path)
+    return status
