@@ -26,15 +26,19 @@ and fails loudly when the running CPython changes the internals the pattern repl
 
 from __future__ import annotations
 
+# Only what the interpreter has loaded already or what costs nothing (built-in modules, importlib's frozen
+# machinery): everything else is imported after the finder is in place, so that it profits from it.
+import _sre  # type: ignore[import-not-found]
 import atexit
 import importlib.machinery
-import importlib.util
 import marshal
 import os
-import re
 import sys
-from collections.abc import Callable, Mapping
-from typing import Any
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from collections.abc import Callable, Mapping
+    from typing import Any
 
 FORMAT = 1
 # The file next to the steps in the image (build/docker/launcher.py, Dockerfile).
@@ -45,6 +49,7 @@ RECORD_ENV = "SAGEMAKER_PIPELINE_RESOURCE_SNAPSHOT_RECORD"
 # (kind, origin, the package's search locations or None)
 Module = tuple[str, str, "list[str] | None"]
 SOURCE, EXTENSION = "source", "extension"
+DEBUG_FLAG = 128  # re.DEBUG: such a pattern prints its program when compiled, so it is never replayed
 # (is a str pattern, pattern, flags) -> the arguments of _sre.compile after the pattern.
 PatternKey = tuple[bool, "str | bytes", int]
 Program = tuple[int, list[int], int, dict[str, int], tuple["str | None", ...]]
@@ -52,19 +57,20 @@ Program = tuple[int, list[int], int, dict[str, int], tuple["str | None", ...]]
 
 def interpreter() -> dict[str, Any]:
     """What must match for a snapshot to apply: this interpreter, its flags' view of paths, its formats."""
-    compiler = _regex_compiler()
     return {
         "format": FORMAT,
         "version": sys.version,
         "executable": os.path.realpath(sys.executable),
         "path": list(sys.path),
-        "bytecode": importlib.util.MAGIC_NUMBER,
-        "sre": (getattr(compiler._sre, "MAGIC", None), getattr(compiler._sre, "CODESIZE", None)) if compiler else None,
+        "bytecode": sys.implementation.cache_tag,
+        "sre": (getattr(_sre, "MAGIC", None), getattr(_sre, "CODESIZE", None)),
     }
 
 
 def _regex_compiler() -> Any:
     """``re._compiler`` (CPython 3.11+) if it has what the replay needs, else None (patterns compile as usual)."""
+    import re  # noqa: PLC0415 - after the finder is in place (see the imports above)
+
     compiler: Any = getattr(re, "_compiler", None)
     if compiler is None or not callable(getattr(compiler, "compile", None)) or not hasattr(compiler, "_sre"):
         return None
@@ -98,8 +104,12 @@ class Finder:
             loader = importlib.machinery.SourceFileLoader(name, origin)
         else:
             loader = importlib.machinery.ExtensionFileLoader(name, origin)
-        spec = importlib.util.spec_from_file_location(name, origin, loader=loader, submodule_search_locations=locations)
-        self.found += spec is not None
+        # As importlib.util.spec_from_file_location makes it (which would import importlib.util from here).
+        spec = importlib.machinery.ModuleSpec(name, loader, origin=origin, is_package=locations is not None)
+        spec.has_location = True  # so __file__ and __cached__ are set, the latter derived from the origin
+        if locations is not None:
+            spec.submodule_search_locations = list(locations)
+        self.found += 1
         return spec
 
     def invalidate_caches(self) -> None:
@@ -125,7 +135,8 @@ def replay(path: str) -> str:
     """Use the snapshot at ``path`` if it applies to this run; say what was done (or why not), never raise."""
     try:
         with open(path, "rb") as file:
-            snapshot = marshal.load(file)
+            # One read, then loads: marshal.load(file) would read the file in thousands of small calls.
+            snapshot = marshal.loads(file.read())
         if not isinstance(snapshot, dict) or snapshot.get("interpreter") != interpreter():
             return "not used: written by another interpreter or format"
         times = snapshot["directories"]
@@ -161,7 +172,7 @@ def _earlier(path: str, identity: dict[str, Any]) -> dict[str, Any] | None:
     """The snapshot an earlier recording run of this interpreter wrote into ``path``, if any."""
     try:
         with open(path, "rb") as file:
-            earlier = marshal.load(file)
+            earlier = marshal.loads(file.read())
     except FileNotFoundError:
         return None
     if not isinstance(earlier, dict) or earlier.get("interpreter") != identity:
@@ -187,7 +198,7 @@ def record(path: str) -> None:
 
             def compile(self, pattern: Any, flags: int, code: list[int], *rest: Any) -> Any:
                 groups, groupindex, indexgroup = rest
-                if isinstance(pattern, (str, bytes)) and not flags_now[-1] & re.DEBUG:
+                if isinstance(pattern, (str, bytes)) and not flags_now[-1] & DEBUG_FLAG:
                     programs[(isinstance(pattern, str), pattern, flags_now[-1])] = (
                         int(flags), [int(op) for op in code], int(groups), dict(groupindex), tuple(indexgroup)
                     )  # fmt: skip
@@ -232,7 +243,7 @@ def verify(path: str) -> str:
     """The build's check of a snapshot it just recorded (Dockerfile): every pattern, replayed, equals the
     pattern compiled as usual, and every module is where it says. Raises ValueError otherwise."""
     with open(path, "rb") as file:
-        snapshot = marshal.load(file)
+        snapshot = marshal.loads(file.read())
     compiler = _regex_compiler()
     patterns: Mapping[PatternKey, Program] = snapshot["patterns"]
     for (_, pattern, flags), program in patterns.items():

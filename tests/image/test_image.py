@@ -135,6 +135,73 @@ def test_unpacked_tree_is_byte_compiled_and_read_only_for_others(resource_image:
     assert counts["unreadable"] == "0"
 
 
+# --- start-up: the snapshot and the deferrals, in the image's own interpreter ------------------------------
+
+
+@pytest.mark.parametrize("mode", list(RUN_MODES))
+def test_every_step_replays_the_start_up_snapshot(
+    resource_image: Image, emulator: Any, step_dir: Path, mode: str
+) -> None:
+    """The warm-ups at build time recorded one snapshot for in, out and check; each step run as Concourse runs
+    it (fresh container, any user, read-only root) uses it, and says so in debug mode."""
+    arn = emulator.create_pipeline(unique_name(), region=REGION)
+    emulator.seed_executions(arn, 2, status="Succeeded")
+    source = source_for(emulator, arn, debug=True)
+    used = re.compile(r"^start-up snapshot: used: \d{3} module locations, \d{2,3} patterns$", re.MULTILINE)
+    check = run_step(resource_image, [CHECK], {"source": source}, docker_args=RUN_MODES[mode])
+    assert check.returncode == 0 and used.search(check.stderr), check.stderr[-3000:]
+    version = check.json()[-1]
+    get = run_step(
+        resource_image,
+        [IN, GET_DIR],
+        {"source": source, "version": version},
+        mounts={step_dir: GET_DIR},
+        env=BUILD_ENV,
+        docker_args=RUN_MODES[mode],
+    )
+    assert get.returncode == 0 and used.search(get.stderr), get.stderr[-3000:]
+
+
+def test_the_snapshot_verifies_in_the_images_interpreter(resource_image: Image) -> None:
+    """What the build checked once: each recorded pattern replays equal to a fresh compile, each module is
+    where the snapshot says (resource/snapshot.py verify)."""
+    code = (
+        f"import sys; sys.path.append({build.RESOURCE_DIR + '/site-packages'!r}); "
+        "from sagemaker_pipeline_resource import snapshot; "
+        f"print(snapshot.verify({build.RESOURCE_DIR + '/startup.snapshot'!r}))"
+    )
+    result = run_step(resource_image, ["python3", "-B", "-I", "-S", "-c", code], network="none")
+    assert result.returncode == 0, result.stderr
+    assert re.fullmatch(r"\d{2,3} patterns and \d{3} module locations verified\n", result.stdout), result.stdout
+
+
+def test_a_check_in_the_image_leaves_every_deferred_module_unrun(resource_image: Image, emulator: Any) -> None:
+    """The image's Python (not the test runner's) imports what startup defers from other places: after a
+    check through the real launcher, none of the deferred modules has run."""
+    arn = emulator.create_pipeline(unique_name(), region=REGION)
+    emulator.seed_executions(arn, 2, status="Succeeded")
+    report = (
+        "import atexit, json, sys\n"
+        "def report():\n"
+        "    startup = sys.modules['sagemaker_pipeline_resource.startup']\n"
+        "    still = [d.module for d in startup.DEFERRED if startup.is_deferred(d.module)]\n"
+        "    listed = [d.module for d in startup.DEFERRED]\n"
+        "    print('deferred:', json.dumps({'listed': listed, 'still': still}), file=sys.stderr)\n"
+        "atexit.register(report)\n"
+        f"sys.argv = [{CHECK!r}]\n"
+        "launcher = compile(open(sys.argv[0]).read(), sys.argv[0], 'exec')\n"
+        "exec(launcher, {'__name__': '__main__', '__file__': sys.argv[0]})\n"
+    )
+    result = run_step(resource_image, ["python3", "-I", "-S", "-c", report], {"source": source_for(emulator, arn)})
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert result.json(), "the check answered"
+    lines = [line for line in result.stderr.splitlines() if line.startswith("deferred: ")]
+    assert len(lines) == 1, result.stderr[-3000:]
+    report_ = json.loads(lines[0].removeprefix("deferred: "))
+    ran = sorted(set(report_["listed"]) - set(report_["still"]))
+    assert report_["still"] == report_["listed"], f"ran during a check in the image: {ran}"
+
+
 def test_labels_and_config(resource_image: Image) -> None:
     config = resource_image.inspect()["Config"]
     labels = config.get("Labels") or {}
