@@ -34,10 +34,12 @@ import gc
 import importlib.util
 import os
 import sys
-from collections.abc import Callable, Iterator, Mapping
-from dataclasses import dataclass, field
-from types import ModuleType
-from typing import Any, NoReturn
+from types import MappingProxyType
+from typing import TYPE_CHECKING, Any, NamedTuple, NoReturn
+
+if TYPE_CHECKING:
+    from collections.abc import Callable, Iterator, Mapping
+    from types import ModuleType
 
 DOCSTRING_NOTE = (
     "Documentation is not loaded by sagemaker-pipeline-resource (start-up time): see botocore's or boto3's "
@@ -50,15 +52,18 @@ def _docstring(*_args: Any, **_kwargs: Any) -> str:
     return DOCSTRING_NOTE
 
 
-@dataclass(frozen=True)
-class Deferral:
-    """One module whose code runs only when something uses it."""
+class Deferral(NamedTuple):
+    """One module whose code runs only when something uses it.
+
+    A named tuple, not a dataclass: this module is imported before the deferrals are in place, and
+    ``dataclasses`` imports ``inspect``, which imports two of the deferred modules.
+    """
 
     module: str
     # Functions handed out without running the module; the module's code runs at their first call.
     functions: frozenset[str] = frozenset()
     # Names answered with a substitute, without ever running the module.
-    substitutes: Mapping[str, Callable[..., Any]] = field(default_factory=dict)
+    substitutes: Mapping[str, Callable[..., Any]] = MappingProxyType({})
     why: str = ""
 
 
@@ -66,6 +71,7 @@ DEFERRED: tuple[Deferral, ...] = (
     # The standard library's first: importing a botocore module below (to find its spec) imports logging.
     Deferral("traceback", why="logging imports it to print an exception; the resource prints one only in debug mode"),
     Deferral("locale", why="calendar (through email.utils) imports it for its localised calendars"),
+    Deferral("tokenize", why="inspect imports it to find a function's source, which no step shows"),
     Deferral("configparser", why="botocore.configloader parses ~/.aws/config with it, only when that file exists"),
     Deferral("shlex", why="botocore.compat and botocore.configloader split credential_process commands with it"),
     Deferral(
