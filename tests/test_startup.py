@@ -220,22 +220,72 @@ def test_a_check_leaves_every_deferred_module_unrun(
     """The whole list, through the image's launcher on the unpacked tree (as /opt/resource/check runs): after
     a check, no deferred module's code has run. A deferred module is not in -X importtime's list, so this
     asks startup itself, from an atexit callback (the check's fast exit runs them)."""
-    check = launcher_dir / "check"
-    code = f"""
+    startup_ = "sys.modules['sagemaker_pipeline_resource.startup']"
+    still = f"[d.module for d in {startup_}.DEFERRED if {startup_}.is_deferred(d.module)]"
+    done = idle_check(run, emulator, pipeline, source, "-c", through_the_launcher(launcher_dir / "check", still))
+    remaining = reported(done.stderr)
+    assert remaining == [d.module for d in startup.DEFERRED], f"ran: {sorted(set(DEFERRALS) - set(remaining))}"
+
+
+def through_the_launcher(step: Path, report: str) -> str:
+    """``python -I -S -c`` code that runs the image's launcher as ``step`` (as the image's shebang runs it) and
+    prints ``report``'s value to stderr at exit, as a line ``report: JSON``."""
+    return f"""
 import atexit, json, sys
-def report():
-    startup = sys.modules["sagemaker_pipeline_resource.startup"]
-    still = [d.module for d in startup.DEFERRED if startup.is_deferred(d.module)]
-    print("deferred:", json.dumps(still), file=sys.stderr)
-atexit.register(report)
-sys.argv = [{str(check)!r}]
+atexit.register(lambda: print("report:", json.dumps({report}), file=sys.stderr))
+sys.argv = [{str(step)!r}, *sys.argv[1:]]
 exec(compile(open(sys.argv[0]).read(), sys.argv[0], "exec"), {{"__name__": "__main__", "__file__": sys.argv[0]}})
 """
-    done = idle_check(run, emulator, pipeline, source, "-c", code)
-    reported = [line for line in done.stderr.splitlines() if line.startswith("deferred: ")]
-    assert len(reported) == 1, done.stderr[-3000:]
-    still = json.loads(reported[0].removeprefix("deferred: "))
-    assert still == [d.module for d in startup.DEFERRED], f"ran during a check: {sorted(set(DEFERRALS) - set(still))}"
+
+
+def reported(stderr: str) -> Any:
+    lines = [line for line in stderr.splitlines() if line.startswith("report: ")]
+    assert len(lines) == 1, stderr[-3000:]
+    return json.loads(lines[0].removeprefix("report: "))
+
+
+def test_the_launcher_runs_a_check_without_garbage_collection_and_in_with_it(
+    emulator: Any, pipeline: str, source: dict[str, Any], launcher_dir: Path, tmp_path: Path
+) -> None:
+    """A check is short and its memory bounded (next test): the launcher switches the collector off for it. In
+    and out wait for hours: they keep it."""
+    emulator.seed_executions(pipeline, 2)
+    answers = {}
+    for step, arguments in (("check", []), ("in", [str(tmp_path / "get")])):
+        payload: dict[str, Any] = {"source": source}
+        if step == "in":
+            payload["version"] = answers["check"][-1]
+        done = subprocess.run(
+            [sys.executable, "-I", "-S", "-c",
+             through_the_launcher(launcher_dir / step, "__import__('gc').isenabled()"), *arguments],
+            input=json.dumps(payload), env=clean_env(), capture_output=True, text=True, timeout=120, check=False,
+        )  # fmt: skip
+        assert done.returncode == 0, done.stderr[-3000:]
+        answers[step] = json.loads(done.stdout)
+        assert reported(done.stderr) is (step != "check"), step
+
+
+# The process's peak resident set in kB (VmHWM: ru_maxrss would include the forking pytest's, kept across exec).
+PEAK_RSS_KB = "[int(line.split()[1]) for line in open('/proc/self/status') if line.startswith('VmHWM:')][0]"
+
+
+def test_a_check_of_max_pages_without_garbage_collection_stays_small(
+    emulator: Any, source: dict[str, Any], launcher_dir: Path
+) -> None:
+    """The most a check reads (max_pages pages of 100 executions, the previous version gone), through the
+    launcher with the collector off: peak RSS stays under the 64 MB target (the bench's figure is with it on)."""
+    arn = emulator.create_pipeline("many-executions")
+    executions = emulator.seed_executions(arn, 1050)
+    emulator.delete_execution(executions[0])
+    payload = {"source": {**source, "pipeline": arn}, "version": {"execution_arn": executions[0]}}
+    done = subprocess.run(
+        [sys.executable, "-I", "-S", "-c", through_the_launcher(launcher_dir / "check", PEAK_RSS_KB)],
+        input=json.dumps(payload), env=clean_env(), capture_output=True, text=True, timeout=300, check=False,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert "10 page(s), 1000 execution(s) read" in done.stderr
+    assert json.loads(done.stdout)[-1]["execution_arn"] == executions[-1]
+    assert reported(done.stderr) * 1024 < 64_000_000
 
 
 def test_without_the_deferrals_botocore_imports_that_code(pyz: Path) -> None:
