@@ -75,6 +75,12 @@ DEFERRED: tuple[Deferral, ...] = (
     Deferral("configparser", why="botocore.configloader parses ~/.aws/config with it, only when that file exists"),
     Deferral("shlex", why="botocore.compat and botocore.configloader split credential_process commands with it"),
     Deferral(
+        "dateutil.parser",
+        functions=frozenset({"parse"}),
+        why="botocore parses timestamps given as text with it (STS's, SSO's); SageMaker's JSON gives numbers",
+    ),
+    Deferral("botocore.monitoring", why="botocore.session builds client-side monitoring with it, only when enabled"),
+    Deferral(
         "botocore.retries.adaptive",
         why="botocore.client imports it for retry_mode adaptive only (the default is standard)",
     ),
