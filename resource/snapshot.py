@@ -236,7 +236,13 @@ def record(path: str) -> None:
             marshal.dump(snapshot, file)
             file.truncate()
 
-    atexit.register(write)
+    def write_or_say_why() -> None:
+        try:
+            write()
+        except (OSError, ValueError) as error:  # the build's verify step then fails, for want of the file
+            print(f"warning: could not record the start-up snapshot into {path}: {error}", file=sys.stderr)
+
+    atexit.register(write_or_say_why)
 
 
 def verify(path: str) -> str:

@@ -210,3 +210,15 @@ def test_in_and_out_replay_the_check_snapshot_too(layout: Path, payload: dict[st
     assert done.returncode == 0, done.stderr[-3000:]
     assert status_of(done.stderr).startswith("used: ")
     assert json.loads(done.stdout)["version"] == version
+
+
+def test_a_recording_that_cannot_be_written_says_so_in_one_line(
+    layout: Path, payload: dict[str, Any], tmp_path: Path
+) -> None:
+    target = tmp_path / "missing-directory" / snapshot.FILE_NAME
+    done = launch(layout, "check", payload, {snapshot.RECORD_ENV: str(target)})
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert json.loads(done.stdout)
+    assert f"warning: could not record the start-up snapshot into {target}: " in done.stderr
+    assert "Traceback" not in done.stderr
+    assert not target.exists()

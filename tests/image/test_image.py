@@ -68,7 +68,8 @@ def assert_clean_failure(result: StepResult, *, mentions: str) -> None:
 
 
 def test_steps_are_symlinks_to_the_launcher_of_the_unpacked_zipapp(resource_image: Image) -> None:
-    """check, in and out run the zipapp's unpacked tree through build/docker/launcher.py (start-up cost)."""
+    """check, in and out run the zipapp's unpacked tree through build/docker/launcher.py, which replays
+    startup.snapshot (start-up cost)."""
     result = in_shell(
         resource_image,
         f"cd {build.RESOURCE_DIR} && for f in check in out site-packages; do printf '%s ' $f; readlink $f; done",
@@ -92,6 +93,7 @@ def test_steps_are_symlinks_to_the_launcher_of_the_unpacked_zipapp(resource_imag
             "site-packages",
             "sagemaker-pipeline-resource",
             "sagemaker-pipeline-resource.pyz",
+            "startup.snapshot",
         ]
     )
     launcher = in_shell(resource_image, f"cat {build.LAUNCHER}")
