@@ -149,6 +149,35 @@ def launcher_dir(pyz: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
     return directory
 
 
+def shiv_python(pyz: Path, code: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    """Run ``code`` with the zipapp's own site-packages (shiv's SHIV_INTERPRETER mode)."""
+    return subprocess.run(
+        [sys.executable, "-I", "-S", str(pyz), "-c", code],
+        env=clean_env({"SHIV_INTERPRETER": "1", **(env or {})}),
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+
+
+def through_the_launcher(step: Path, report: str) -> str:
+    """``python -I -S -c`` code that runs the image's launcher as ``step`` (as the image's shebang runs it) and
+    prints ``report``'s value to stderr at exit, as a line ``report: JSON``."""
+    return f"""
+import atexit, json, sys
+atexit.register(lambda: print("report:", json.dumps({report}), file=sys.stderr))
+sys.argv = [{str(step)!r}, *sys.argv[1:]]
+exec(compile(open(sys.argv[0]).read(), sys.argv[0], "exec"), {{"__name__": "__main__", "__file__": sys.argv[0]}})
+"""
+
+
+def reported(stderr: str) -> Any:
+    lines = [line for line in stderr.splitlines() if line.startswith("report: ")]
+    assert len(lines) == 1, stderr[-3000:]
+    return json.loads(lines[0].removeprefix("report: "))
+
+
 def clean_env(extra: dict[str, str] | None = None) -> dict[str, str]:
     """A minimal environment: no AWS_* variables from the developer's shell can leak into a test."""
     env = {key: value for key, value in os.environ.items() if key in ("PATH", "HOME", "LANG", "TMPDIR")}

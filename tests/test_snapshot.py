@@ -6,6 +6,7 @@ launcher with ``python -I -S``, as the image's shebang does. The image tests che
 """
 
 from __future__ import annotations
+import __future__
 
 import json
 import marshal
@@ -20,7 +21,7 @@ from typing import Any
 import pytest
 
 from sagemaker_pipeline_resource import snapshot
-from tests.conftest import clean_env
+from tests.conftest import clean_env, reported, shiv_python, through_the_launcher
 
 DEBUG = {"SAGEMAKER_PIPELINE_RESOURCE_DEBUG": "1"}
 
@@ -76,7 +77,9 @@ def test_a_replayed_check_answers_as_a_plain_one_and_uses_the_snapshot(
     record(layout, payload)
     replayed = launch(layout, "check", payload, DEBUG)
     assert replayed.returncode == 0, replayed.stderr[-3000:]
-    assert re.fullmatch(r"used: \d{3} module locations, \d{2,3} patterns", status_of(replayed.stderr))
+    assert re.fullmatch(
+        r"used: \d{3} module locations, \d{2,3} patterns, \d{2,3} compiled sources", status_of(replayed.stderr)
+    )
     # Byte for byte the same answer as without a snapshot, and as the zipapp's.
     assert replayed.stdout == plain.stdout == run("check", payload).stdout
     assert json.loads(replayed.stdout)
@@ -108,7 +111,9 @@ def test_what_is_recorded(layout: Path, payload: dict[str, Any]) -> None:
 
 def test_every_recorded_pattern_replays_equal_to_a_fresh_compile(layout: Path, payload: dict[str, Any]) -> None:
     path = record(layout, payload)
-    assert re.fullmatch(r"\d+ patterns and \d+ module locations verified", snapshot.verify(str(path)))
+    assert re.fullmatch(
+        r"\d+ patterns, \d+ module locations and \d+ compiled sources verified", snapshot.verify(str(path))
+    )
     # verify() itself fails when a program is wrong (a pattern compares by its program, not only its text).
     with path.open("rb") as file:
         recorded = marshal.load(file)
@@ -222,3 +227,83 @@ def test_a_recording_that_cannot_be_written_says_so_in_one_line(
     assert f"warning: could not record the start-up snapshot into {target}: " in done.stderr
     assert "Traceback" not in done.stderr
     assert not target.exists()
+
+
+# --- the stand-ins for exec, eval and compile -------------------------------------------------------------
+
+
+def test_future_flags_are_those_a_compilation_inherits() -> None:
+    inherited = [getattr(__future__, name) for name in __future__.all_feature_names if name != "nested_scopes"]
+    assert sum(feature.compiler_flag for feature in inherited) == snapshot.FUTURE_FLAGS
+
+
+STAND_IN_CASES = """
+import builtins, inspect, json, sys
+from dataclasses import dataclass, field
+from typing import NamedTuple, get_type_hints
+from sagemaker_pipeline_resource import snapshot
+
+# Replay or record (a test helper, not a path the resource takes): here, record.
+snapshot._recording = True
+print(json.dumps(snapshot.hook_compilers()))
+
+import collections, dataclasses, typing
+assert dataclasses.exec is snapshot._exec and collections.eval is snapshot._eval
+assert typing.compile is snapshot._compile
+
+@dataclass(frozen=True)
+class Point:
+    x: int
+    y: "list[str]" = field(default_factory=list)
+
+Pair = collections.namedtuple("Pair", "a b")
+class Typed(NamedTuple):
+    name: str
+    size: int = 0
+
+results = {
+    # Annotations stay objects: the stand-ins' own module's __future__ flags do not leak into dataclasses.
+    "init_annotations": {k: str(v) for k, v in Point.__init__.__annotations__.items()},
+    "signature": str(inspect.signature(Point)),
+    "eq": Point(1) == Point(1) and Point(1) != Point(2) and repr(Point(1)) == "Point(x=1, y=[])",
+    "pair": list(Pair(1, 2)), "typed": [list(Typed("a")), Typed._fields],
+    "hints": {k: str(v) for k, v in get_type_hints(Point).items()},
+    # compile, as typing calls it and otherwise: the same code objects as the built-in's.
+    "compile_string": snapshot._compile("x + 1", "<string>", "eval") == builtins.compile("x + 1", "<string>", "eval"),
+    "compile_file": snapshot._compile("y = 2", "f.py", "exec") == builtins.compile("y = 2", "f.py", "exec"),
+    "compile_bytes": snapshot._compile(b"z = 3", "<string>", "exec") == builtins.compile(b"z = 3", "<string>", "exec"),
+    "compile_flags": snapshot._compile("def f(a: int): pass", "<string>", "exec", 0x1000000).co_flags
+        == builtins.compile("def f(a: int): pass", "<string>", "exec", 0x1000000).co_flags,
+    "eval": snapshot._eval("1 + 2"), "exec": snapshot._exec("q = 5", globals()) or q,
+    "recorded": len(snapshot._recorded),
+}
+print(json.dumps(results))
+"""
+
+
+def test_the_stand_ins_compile_as_the_built_ins_would(pyz: Path) -> None:
+    """dataclasses, namedtuple and typing with the stand-ins behave as without (run from the zipapp's tree)."""
+    done = shiv_python(pyz, STAND_IN_CASES)
+    assert done.returncode == 0, done.stderr[-3000:]
+    hooked, results = (json.loads(line) for line in done.stdout.splitlines())
+    assert hooked == ["dataclasses.exec", "collections.eval", "typing.compile"]
+    assert results["init_annotations"] == {"x": "<class 'int'>", "y": "list[str]", "return": "None"}
+    assert results["signature"] == "(x: int, y: 'list[str]' = <factory>) -> None"
+    assert results["hints"] == {"x": "<class 'int'>", "y": "list[str]"}
+    assert results["pair"] == [1, 2] and results["typed"] == [["a", 0], ["name", "size"]]
+    for key in ("eq", "compile_string", "compile_file", "compile_bytes", "compile_flags"):
+        assert results[key] is True, key
+    assert results["eval"] == 3 and results["exec"] == 5
+    assert results["recorded"] > 3
+
+
+def test_a_replayed_check_runs_recorded_code_objects(layout: Path, payload: dict[str, Any]) -> None:
+    record(layout, payload)
+    replayed = "len(sys.modules['sagemaker_pipeline_resource.snapshot'].replayed_sources)"
+    done = subprocess.run(
+        [sys.executable, "-I", "-S", "-c", through_the_launcher(layout / "check", replayed)],
+        input=json.dumps(payload), env=clean_env(), capture_output=True, text=True, timeout=120, check=False,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr[-3000:]
+    count = reported(done.stderr)
+    assert count > 20, done.stderr[-2000:]

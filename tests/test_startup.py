@@ -26,7 +26,7 @@ from typing import Any
 import pytest
 
 from sagemaker_pipeline_resource import startup
-from tests.conftest import clean_env
+from tests.conftest import clean_env, reported, shiv_python, through_the_launcher
 
 # Modules that only the deferred code imports: none of them may show up during a check.
 DEFERRED_CODE = ("botocore.docs.service", "botocore.docs.bcdoc.restdoc", "html.parser", "importlib.metadata._meta")
@@ -147,18 +147,6 @@ def test_docstring_classes_only_become_a_doc(sources: dict[str, tuple[ast.Module
     assert uses == len(names), f"expected one use of each of {sorted(names)} in botocore, found {uses}"
 
 
-def shiv_python(pyz: Path, code: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
-    """Run ``code`` with the zipapp's own site-packages (shiv's SHIV_INTERPRETER mode)."""
-    return subprocess.run(
-        [sys.executable, "-I", "-S", str(pyz), "-c", code],
-        env=clean_env({"SHIV_INTERPRETER": "1", **(env or {})}),
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
-
-
 def test_forwarded_names_are_functions_and_substitutes_exist(pyz: Path) -> None:
     listed = [(d.module, sorted(d.functions), sorted(d.substitutes)) for d in startup.DEFERRED]
     code = f"""
@@ -225,23 +213,6 @@ def test_a_check_leaves_every_deferred_module_unrun(
     done = idle_check(run, emulator, pipeline, source, "-c", through_the_launcher(launcher_dir / "check", still))
     remaining = reported(done.stderr)
     assert remaining == [d.module for d in startup.DEFERRED], f"ran: {sorted(set(DEFERRALS) - set(remaining))}"
-
-
-def through_the_launcher(step: Path, report: str) -> str:
-    """``python -I -S -c`` code that runs the image's launcher as ``step`` (as the image's shebang runs it) and
-    prints ``report``'s value to stderr at exit, as a line ``report: JSON``."""
-    return f"""
-import atexit, json, sys
-atexit.register(lambda: print("report:", json.dumps({report}), file=sys.stderr))
-sys.argv = [{str(step)!r}, *sys.argv[1:]]
-exec(compile(open(sys.argv[0]).read(), sys.argv[0], "exec"), {{"__name__": "__main__", "__file__": sys.argv[0]}})
-"""
-
-
-def reported(stderr: str) -> Any:
-    lines = [line for line in stderr.splitlines() if line.startswith("report: ")]
-    assert len(lines) == 1, stderr[-3000:]
-    return json.loads(lines[0].removeprefix("report: "))
 
 
 def test_the_launcher_runs_a_check_without_garbage_collection_and_in_with_it(

@@ -7,9 +7,10 @@ symlinks, skips what a zipapp costs on every start: Python opening the zip and r
 then shiv's bootstrap (its own imports, reading its environment from the zip, checking the unpacked tree),
 about 8% of an idle check. Same code, same interpreter flags (``-IS``), same dispatch on ``argv[0]``.
 
-First of all it replays the start-up snapshot the image's warm-up check recorded (``startup.snapshot``
-here; see sagemaker_pipeline_resource/snapshot.py): where each module is and each regular expression's
-compiled program, so that a check neither searches for its modules nor compiles its patterns again.
+First of all it replays the start-up snapshot the image's warm-up runs recorded (``startup.snapshot`` here;
+see sagemaker_pipeline_resource/snapshot.py): where each module is, each regular expression's compiled
+program and the code objects of the source text the standard library compiles at run time, so that a check
+neither searches for its modules nor compiles its patterns or its dataclasses' methods again.
 """
 
 import gc
@@ -30,6 +31,11 @@ sys.path.append(here + "/site-packages")
 from sagemaker_pipeline_resource import snapshot
 
 snapshot.start(here + "/" + snapshot.FILE_NAME)
+
+from sagemaker_pipeline_resource import startup
+
+startup.install()  # before anything imports dataclasses (and through it inspect): see startup.DEFERRED
+snapshot.hook_compilers()
 
 from sagemaker_pipeline_resource.cli import launch
 
