@@ -590,7 +590,12 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="python -m tests.bench", description=__doc__)
     parser.add_argument("--pyz", type=Path, default=DEFAULT_PYZ, help="the zipapp to measure (default: %(default)s)")
     parser.add_argument("--runs", type=int, default=15, help="measured runs per figure outside a container")
-    parser.add_argument("--docker-runs", type=int, default=5, help="measured runs per figure in containers")
+    parser.add_argument(
+        "--docker-runs",
+        type=int,
+        default=15,
+        help="measured runs per figure in containers (the 1.8x ratio is a ratio of medians: fewer runs make it noisy)",
+    )
     parser.add_argument("--quick", action="store_true", help="one run of the rows that need no Docker")
     parser.add_argument("--no-docker", action="store_true", help="skip the container rows")
     parser.add_argument("--image", help=f"measure this image as it is (default: build {BENCH_IMAGE})")
