@@ -25,7 +25,7 @@ from typing import Any
 
 import pytest
 
-from sagemaker_pipeline_resource import startup
+from sagemaker_pipeline_resource import cli, startup
 from tests.conftest import clean_env, reported, shiv_python, through_the_launcher
 
 # Modules that only the deferred code imports: none of them may show up during a check.
@@ -346,3 +346,51 @@ def test_a_module_imported_already_is_left_alone(fake_module: str) -> None:
     module = __import__(fake_module)
     assert startup.install((startup.Deferral(fake_module, functions=frozenset({"twice"})),)) == []
     assert sys.modules[fake_module] is module and sys._startup_fake_runs == 1  # type: ignore[attr-defined]
+
+
+# --- the fast exit ----------------------------------------------------------------------------------------
+
+
+def test_exit_now_runs_atexit_and_flushes_then_exits_with_the_code() -> None:
+    code = """
+import atexit, sys
+from sagemaker_pipeline_resource import startup
+atexit.register(lambda: print("atexit ran", flush=False))
+print("buffered answer", end=" ")
+sys.stderr.write("buffered error")
+startup.exit_now(3)
+print("never")
+"""
+    done = subprocess.run(
+        [sys.executable, "-c", code], env=clean_env(), capture_output=True, text=True, timeout=60, check=False
+    )
+    assert (done.returncode, done.stdout, done.stderr) == (3, "buffered answer atexit ran\n", "buffered error")
+
+
+def test_exit_now_waits_for_other_threads_as_a_normal_exit_does() -> None:
+    code = """
+import threading, time
+from sagemaker_pipeline_resource import startup
+threading.Thread(target=lambda: (time.sleep(0.5), print("thread finished", flush=True))).start()
+startup.exit_now(4)
+"""
+    done = subprocess.run(
+        [sys.executable, "-c", code], env=clean_env(), capture_output=True, text=True, timeout=60, check=False
+    )
+    assert (done.returncode, done.stdout) == (4, "thread finished\n")
+
+
+@pytest.mark.parametrize(
+    ("argv", "step"),
+    [
+        (["/opt/resource/check"], "check"),
+        (["/opt/resource/in", "/tmp/build/get"], "in"),
+        (["./sagemaker-pipeline-resource.pyz", "check"], "check"),
+        (["sagemaker-pipeline-resource", "doctor"], "doctor"),
+        (["sagemaker-pipeline-resource", "--version"], None),
+        ([], None),
+    ],
+)
+def test_the_step_a_command_line_asks_for(argv: list[str], step: str | None) -> None:
+    """cli.launch exits at once (startup.exit_now) only after a check."""
+    assert cli.step_of(argv) == step
