@@ -346,9 +346,7 @@ def verify(path: str) -> str:
     for (mode, flags, text), code in sources.items():
         if builtins.compile(text, "<string>", mode, flags, dont_inherit=True) != code:
             raise ValueError(f"the source {text[:60]!r} ({mode}) replays differently from how it compiles")
-    return (
-        f"{len(patterns)} patterns, {len(modules)} module locations and {len(sources)} compiled sources verified"
-    )
+    return f"{len(patterns)} patterns, {len(modules)} module locations and {len(sources)} compiled sources verified"
 
 
 # What :func:`start` did in this process (shown in debug mode): None when nothing called it (the zipapp).
