@@ -14,6 +14,7 @@ Where each step lives:
 - ``history``: which executions become versions, and in which order (the heart of ``check``).
 - ``check``, ``get``, ``put``: the three steps; ``waiter`` polls a running execution for ``put``.
 - ``resource``: the concoursetools resource class that ties the steps together.
+- ``startup``, ``snapshot``: start-up cost (what a run does not import; the image's start-up snapshot).
 """
 
 __version__ = "0.1.0"

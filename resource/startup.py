@@ -8,9 +8,12 @@ Most of a check's time is Python importing botocore and urllib3, and a part of t
   with it ``html.parser`` and ``botocore.docs.bcdoc``). A resource never shows a docstring.
 - ``importlib.metadata``: urllib3 imports ``version`` from it at start-up only to check the version of ``h2``
   if HTTP/2 is ever switched on (it never is here); importing it loads ``zipfile``, ``csv`` and more.
+- eight more, each with its reason in :data:`DEFERRED`: modules the standard library, botocore or dateutil
+  import at start-up for something a check never does (print a traceback, read ``~/.aws/config``, parse a
+  timestamp given as text, ...).
 
 :func:`install` puts a *deferred* module in ``sys.modules`` for each of them, before anything imports
-them. A deferred module is the real module object (real spec, path and package) whose code has not run
+them (the dispatcher calls it before its own imports; the image's launcher even earlier). A deferred module is the real module object (real spec, path and package) whose code has not run
 yet. The first time anything reads an attribute it does not have, its real code runs into it, exactly
 as a normal import would have, and the attribute is answered from it. Only the names listed in
 :data:`DEFERRED` are answered without running it: functions, as a stand-in that runs the real code at its
@@ -21,9 +24,12 @@ carry no documentation anyway, see ``build/prune.py``). Anything else still work
 objects that live as long as the process, and the collector's passes over them (and over them again at
 exit) find nothing to free. They are then frozen (:func:`gc.freeze`), so later passes skip them.
 
-``tests/test_startup.py`` fails loudly when the locked botocore or urllib3 changes what this relies on: it
-reads their sources for every name they take from a deferred module and checks that each is listed here,
-and it runs the built .pyz to check that the deferred code is really not loaded during a check.
+:func:`exit_now` ends a check without tearing the interpreter down (``cli.launch``).
+
+``tests/test_startup.py`` fails loudly when the locked libraries change what this relies on: it reads
+their sources for every name they take from a deferred module and checks that each is listed here, and it
+runs a check through the image's launcher and asks, at exit, that no deferred module's code has run (the
+image tests ask the same in the image's own interpreter).
 """
 
 from __future__ import annotations
