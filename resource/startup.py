@@ -13,9 +13,10 @@ Most of a check's time is Python importing botocore and urllib3, and a part of t
   timestamp given as text, ...).
 
 :func:`install` puts a *deferred* module in ``sys.modules`` for each of them, before anything imports
-them (the dispatcher calls it before its own imports; the image's launcher even earlier). A deferred module is the real module object (real spec, path and package) whose code has not run
-yet. The first time anything reads an attribute it does not have, its real code runs into it, exactly
-as a normal import would have, and the attribute is answered from it. Only the names listed in
+them (the dispatcher calls it before its own imports; the image's launcher even earlier). A deferred module
+is the real module object (real spec, path and package) whose code has not run yet. The first time
+anything reads an attribute it does not have, its real code runs into it, exactly as a normal import would
+have, and the attribute is answered from it. Only the names listed in
 :data:`DEFERRED` are answered without running it: functions, as a stand-in that runs the real code at its
 first call, and botocore's docstring classes, whose docstrings become a one-line note (the pruned models
 carry no documentation anyway, see ``build/prune.py``). Anything else still works, at the old cost.
