@@ -220,7 +220,7 @@ def run(step: str, args: list[str], streams: Streams, environ: Mapping[str, str]
 
 
 def _print_traceback(stderr: redact.RedactingStream) -> None:
-    import traceback
+    import traceback  # only debug mode prints one: startup defers the module (start-up cost)
 
     traceback.print_exc(file=stderr)
 

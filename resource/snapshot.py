@@ -1,6 +1,6 @@
-"""The start-up snapshot: what one run at image build time learned, replayed by every check after it.
+"""The start-up snapshot: what the warm-up runs at image build time learned, replayed by every run after them.
 
-A check in a fresh container spends most of its time importing (see :mod:`startup`). Two parts of that
+A check in a fresh container spends most of its time importing (see :mod:`startup`). Three parts of that
 work give the same answer on every run of one image, because its files never change:
 
 - **Finding modules.** For each of some 300 imports, Python searches the directories of ``sys.path`` (a
@@ -10,24 +10,28 @@ work give the same answer on every run of one image, because its files never cha
   ``.pyc`` and checked against its source exactly as Python checks it.
 - **Compiling source text.** ``dataclasses`` builds each dataclass's methods from source text it compiles
   (``exec``), ``collections.namedtuple`` each ``__new__`` (``eval``), ``typing`` each annotation written as
-  a string (``compile``): some 60 compilations in a check (~8 ms). The snapshot holds the code object each
+  a string (``compile``): some 90 compilations in a check (~8 ms). The snapshot holds the code object each
   produced, keyed by mode, the caller's ``__future__`` flags and the text; :func:`hook_compilers` hands these
   three modules a stand-in for the built-in they call that runs the recorded code object instead of
   compiling the same text again (and compiles anything else exactly as the built-in would).
-- **Compiling regular expressions.** Modules compile about 120 patterns when they are imported (urllib3's
+- **Compiling regular expressions.** Modules compile about 100 patterns when they are imported (urllib3's
   URL parser alone, some 5 ms). The snapshot holds what the compiler produced for each (the ``_sre``
   program); a replayed pattern is built from that program by the same ``_sre.compile`` call
   ``re._compiler.compile`` ends with, so it is the same pattern object (``==`` compares the program).
 
-:func:`record` runs at build time (the Dockerfile's warm-up check) and writes the file when the process
-exits; :func:`replay` runs first in every later run (``build/docker/launcher.py``). A snapshot is used
-only for the interpreter that wrote it (version, build, ``sys.path``, byte-code magic, ``_sre`` magic)
-and only while every directory it found a module in is unchanged (the modification time, to the second,
-which survives an image's export); otherwise it is ignored and Python imports as it always does. A module
-or pattern the snapshot does not hold goes the usual way too: the snapshot only ever saves work.
+:func:`record` runs at build time (the Dockerfile's warm-up runs of in, out and check, which add up into one
+file) and writes the file when the process exits; :func:`replay` runs first in every later run
+(``build/docker/launcher.py``). A snapshot is used only for the interpreter that wrote it (version, build,
+``sys.path``, byte-code cache tag, ``_sre`` magic) and only while every directory it found a module in is
+unchanged (its modification time in whole seconds, so that a layer format keeping no finer times cannot
+break it; unverified: no registry here to push an image through); otherwise it is ignored and Python
+imports as it always does. A module, pattern or source the snapshot does not hold goes the usual way too:
+the snapshot only ever saves work.
 
 ``tests/test_snapshot.py`` checks each guard, that a replayed run answers byte for byte as a plain one,
-and fails loudly when the running CPython changes the internals the pattern replay relies on.
+and that the stand-ins compile as the built-ins do; :func:`verify` (run by the build and by the image
+tests) fails loudly when the running CPython replays a pattern or a source differently from how it
+compiles it.
 """
 
 from __future__ import annotations
