@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import datetime as dt
 import sys
-from collections.abc import Iterator
-from typing import Any
+from collections.abc import Callable, Iterator
+from typing import Any, Literal
 
 from sagemaker_pipeline_resource.aws import AWS, translate_errors
 from sagemaker_pipeline_resource.config import SourceConfig
@@ -42,10 +42,31 @@ def policy_of(config: SourceConfig) -> Policy:
     )
 
 
-def pending(client: Any, config: SourceConfig, own: str | None = None, request: str | None = None) -> Frontier:
-    """For put: the first execution still pending now (its version will sit just before it), the summary of
-    ``own`` and an execution an earlier attempt of the same put started (see :func:`history.frontier`)."""
-    return frontier(pages(client, config), policy_of(config), own, request)
+def pending(
+    client: Any,
+    config: SourceConfig,
+    own: str | None = None,
+    request: str | None = None,
+    own_holds: bool | Literal["in_window"] = False,
+) -> Frontier:
+    """For put: where a version saved now sits, the summary of ``own`` and an execution an earlier attempt of
+    the same put started (see :func:`history.frontier`)."""
+    return frontier(pages(client, config), policy_of(config), own, request, own_holds)
+
+
+def locator(client: Any) -> Callable[[str], dt.datetime | None]:
+    """The start time of an execution, or None when it no longer exists (for a previous version that is not
+    on the first page: gone, or simply older)."""
+
+    def locate(arn: str) -> dt.datetime | None:
+        try:
+            description = client.describe_pipeline_execution(PipelineExecutionArn=arn)
+        except client.exceptions.ResourceNotFound:
+            return None
+        created = description.get("CreationTime")
+        return created if isinstance(created, dt.datetime) else dt.datetime.now(dt.timezone.utc)
+
+    return locate
 
 
 def check(aws: AWS, previous: ExecutionVersion | None) -> list[ExecutionVersion]:
@@ -53,7 +74,14 @@ def check(aws: AWS, previous: ExecutionVersion | None) -> list[ExecutionVersion]
     policy = policy_of(config)
     with translate_errors(f"listing the executions of {config.pipeline_arn}", config):
         client = aws.sagemaker()
-        outcome = select(pages(client, config), previous.execution_arn if previous else None, policy)
+        outcome = select(pages(client, config), previous.execution_arn if previous else None, policy, locator(client))
+    if outcome.undecided and outcome.scanned >= PAGE_SIZE * config.max_pages:
+        print(
+            f"check: warning: read max_pages={config.max_pages} pages ({outcome.scanned} executions) before the "
+            "answer was certain: executions further back (a pending one, or where a put's version sits) were not "
+            "read, so this answer may miss versions. Raise source.max_pages.",
+            file=sys.stderr,
+        )
     if previous is not None and not outcome.previous_found:
         print(
             f"check: the previous version {previous.execution_arn} was not among the newest "

@@ -5,16 +5,19 @@ newer ones behind it until it finishes** (or until it has run for ``hold_back_ho
 one order and finish in another; a resource that emitted "everything newer than the last version" would
 never emit an older execution that finishes after a newer one. Holding back keeps Concourse's version
 order equal to start order and emits every execution exactly once, at the cost of a newer execution
-waiting for an older one. The hold-back window bounds the wait: an execution running longer than it stops
-blocking (and, if it finishes later, it is behind the watermark and is not emitted: see the README).
+waiting for an older one. The hold-back window bounds the wait.
 
 A put breaks start order: Concourse saves its version on top at once, while older executions may still be
-pending. The put writes on its execution (:mod:`marker`) the first execution that was pending then; the
-order used here puts that execution's version just *before* it (ahead of everything still to come), which
-is where Concourse's history has it. The check never emits a version a put has saved (it is in the history
-already) and a saved execution never holds anything back. So the order is "start order, with each saved put
-version moved up to where it was saved", and a check answers the previous version followed by what comes
-after it in that order: nothing already in the history is emitted again, so nothing is moved.
+pending. The put writes on its execution (:mod:`marker`) where its version sits: just before the first
+execution that was still pending, or, when none was, just after the newest one listed. The order used here
+is "start order, with each saved put version moved to where it was saved" (:meth:`Policy.key`), which is
+where Concourse's history has it.
+
+A check is handed the version on top of *its* history and answers it followed by every counted execution
+after it in that order, up to the first one still running. A put version that sorts after the version on
+top cannot have been saved into this history (a put saves on top), so it was saved by another history over
+the same pipeline (another Concourse pipeline with the same ``source``): here it is an execution like any
+other. That is what lets a "deploy" pipeline that only gets see a "train" pipeline's puts.
 
 ListPipelineExecutions has no status filter and its summaries have no end time, so everything is decided
 from the summaries (ARN, status, start time, description), newest first, one page of 100 at a time, stopping
@@ -25,8 +28,9 @@ call. The server's order is not trusted: what was fetched is sorted on the clien
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from typing import Literal
 
 from sagemaker_pipeline_resource.config import RUNNING_STATUSES
 from sagemaker_pipeline_resource.marker import Marker, parse
@@ -87,24 +91,30 @@ class Policy:
         marker = execution.marker
         return marker is not None and marker.saved and marker.scope == self.scope
 
+    def within_window(self, execution: Execution) -> bool:
+        return self.now - execution.start_time < self.hold_back
+
+    def blocks(self, execution: Execution) -> bool:
+        """Still running (and not counted), and not yet past the hold-back window: what a check waits for."""
+        return execution.status in RUNNING_STATUSES and not self.counts(execution) and self.within_window(execution)
+
     def holds(self, execution: Execution) -> bool:
-        """Still running (and not itself a version), and not yet past the hold-back window."""
-        return (
-            execution.status in RUNNING_STATUSES
-            and not self.counts(execution)
-            and not self.saved(execution)
-            and self.now - execution.start_time < self.hold_back
-        )
+        """For a put placing its version: :meth:`blocks`, unless a put of this history saved it (it is in the
+        history already, below the version about to be saved)."""
+        return self.blocks(execution) and not self.saved(execution)
 
     def key(self, execution: Execution) -> Key:
-        """Position in the history: start order, except that a saved put version sits just before the execution
-        that was pending when it was saved (several such, in their own start order)."""
+        """Position in the history: start order, except that a saved put version sits where it was saved: just
+        before the execution its marker names (``before``) or just after it (``after``); several at one spot
+        in the order they were saved (``at``, else their start)."""
         start, execution_id = execution.order
         marker = execution.marker
-        if self.saved(execution) and marker is not None and marker.before is not None:
-            anchor_start, anchor_id = marker.before
-            if (anchor_start, anchor_id) < (start, execution_id):
-                return (anchor_start, anchor_id, 0, start, execution_id)
+        if self.saved(execution) and marker is not None:
+            at = marker.at or start
+            if marker.before is not None:
+                return (marker.before[0], marker.before[1], 0, at, execution_id)
+            if marker.after is not None:
+                return (marker.after[0], marker.after[1], 2, at, execution_id)
         return (start, execution_id, 1, start, execution_id)
 
     def ordered(self, executions: Iterable[Execution]) -> list[Execution]:
@@ -120,20 +130,21 @@ class Outcome:
     pages: int
     scanned: int
     held_by: Execution | None = None
+    undecided: bool = False  # the pages ran out before the answer was certain (all read, or max_pages)
 
 
 def _after_previous(
     seen: dict[str, Execution], previous: str, policy: Policy
 ) -> tuple[list[Execution], Execution | None]:
+    """The previous version, then what follows it. A saved put version that follows it was not saved into
+    this history (a put saves on top, and this history's top is ``previous``): it counts like any other."""
     ordered = policy.ordered(seen.values())
     start = next(index for index, execution in enumerate(ordered) if execution.arn == previous)
     result = [ordered[start]]
     for execution in ordered[start + 1 :]:
-        if policy.saved(execution):
-            continue  # a put saved it: it is in the history already; emitting it again would move it
         if policy.counts(execution):
             result.append(execution)
-        elif policy.holds(execution):
+        elif policy.blocks(execution):
             return result, execution
     return result, None
 
@@ -142,7 +153,7 @@ def _newest_settled(seen: dict[str, Execution], policy: Policy) -> tuple[Executi
     """The newest counted execution that no older running execution holds back, and the holder if any."""
     candidate: Execution | None = None
     for execution in policy.ordered(seen.values()):
-        if policy.holds(execution):
+        if policy.blocks(execution):
             return candidate, execution
         if policy.counts(execution):
             candidate = execution
@@ -176,48 +187,101 @@ def _placed(seen: dict[str, Execution], previous: str, policy: Policy) -> bool:
     return min(execution.start_time for execution in seen.values()) <= anchor
 
 
-def select(pages: Iterable[list[Execution]], previous: str | None, policy: Policy) -> Outcome:
+def select(
+    pages: Iterable[list[Execution]],
+    previous: str | None,
+    policy: Policy,
+    locate: Callable[[str], dt.datetime | None] | None = None,
+) -> Outcome:
     """Decide the versions from ``pages`` (newest first, fetched lazily: iteration stops when decided).
 
     - With a previous version that is found: it, then every counted execution after it (in
-      :meth:`Policy.key` order) that no put has saved, up to the first one held back.
+      :meth:`Policy.key` order), up to the first one held back.
     - Without one, or when it is gone (deleted, aged out, beyond the page cap): only the newest counted
       execution that nothing older holds back, or nothing.
+
+    ``locate``: when the previous version is not on the first page, its start time, or None when it no longer
+    exists (one DescribePipelineExecution): a version that is gone then costs one more call, not ``max_pages``.
     """
     seen: dict[str, Execution] = {}
     pages_read = 0
-    iterator: Iterator[list[Execution]] = iter(pages)
-    for page in iterator:
+    decided = False
+    target = previous
+    for page in pages:
         pages_read += 1
         for execution in page:
             seen[execution.arn] = execution
-        if previous is not None and previous in seen and _placed(seen, previous, policy):
+        first_miss = target is not None and target not in seen and pages_read == 1 and page
+        if first_miss and locate is not None and locate(str(target)) is None:
+            target = None  # gone: answer the newest, as Concourse expects of a version that is gone
+        if target is not None and target in seen and _placed(seen, target, policy):
+            decided = True
             break
-        if previous is None and _settled(seen, policy):
+        if target is None and _settled(seen, policy):
+            decided = True
             break
-    if previous is not None and previous in seen:
-        found, held_by = _after_previous(seen, previous, policy)
-        return Outcome(found, True, pages_read, len(seen), held_by)
+    if target is not None and target in seen:
+        found, held_by = _after_previous(seen, target, policy)
+        return Outcome(found, True, pages_read, len(seen), held_by, not decided)
     newest, held_by = _newest_settled(seen, policy)
-    return Outcome([newest] if newest else [], False, pages_read, len(seen), held_by)
+    return Outcome([newest] if newest else [], False, pages_read, len(seen), held_by, not decided)
 
 
 @dataclass(frozen=True)
 class Frontier:
-    """What a put needs to know before its version is saved (see :func:`frontier`)."""
+    """Where a put's version goes when Concourse saves it now (see :func:`frontier`)."""
 
     holder: Execution | None  # the first execution still pending: the put's version sits just before it
     own: Execution | None  # the summary of the execution about to be saved, when it already exists
     earlier: Execution | None  # an execution this put step started in an earlier attempt (same request)
+    newest: Execution | None = None  # nothing pending: the version sits just after the newest one listed
+    at_own_start: bool = False  # ``own`` itself was the first pending: its version sits at its own start
+
+    pending_before_own: bool = False  # something before ``own`` was pending (so ``own`` was held back)
+    latest_start: dt.datetime | None = None  # the newest start time listed (AWS's clock)
+
+    def in_history(self, policy: Policy) -> bool:
+        """Whether ``own`` is a version of this history already, as far as a put can tell: a put of this
+        history saved it, or it finished with a counted status while nothing before it was pending (a check
+        emitted it, or will before Concourse saves the put's version: README "Ordering" has the race)."""
+        own = self.own
+        if own is None:
+            return False
+        if policy.saved(own):
+            return True
+        return policy.counts(own) and own.status not in RUNNING_STATUSES and not self.pending_before_own
+
+    def marker(self, scope: str, now: dt.datetime | None, request: str | None = None) -> Marker:
+        """The saved marker that puts a version here; ``now`` when it is written onto an existing execution.
+
+        Its ``at`` is never before the newest start listed: a version saved before this one by a put that
+        started its execution sorts by that start (AWS's clock), and must stay before it if this machine's
+        clock is behind AWS's (README "Ordering" assumes clocks within a second).
+        """
+        before = self.holder.order if self.holder is not None else None
+        after = self.newest.order if self.newest is not None else None
+        at = now
+        if now is not None and self.latest_start is not None:
+            at = max(now, self.latest_start + dt.timedelta(milliseconds=1))
+        return Marker(scope, True, before, request, after, at)
 
 
 def frontier(
-    pages: Iterable[list[Execution]], policy: Policy, own: str | None = None, request: str | None = None
+    pages: Iterable[list[Execution]],
+    policy: Policy,
+    own: str | None = None,
+    request: str | None = None,
+    own_holds: bool | Literal["in_window"] = False,
 ) -> Frontier:
-    """The first execution, in history order, that is still pending (held back or holding): a put's version
-    saved now sits just before it. ``own`` (the ARN of the execution a put is about to save, when it already
-    exists: a waiting put's, or the one a put stops): only what comes before it counts. ``request``: the
-    marker's hash of the put's request token, to find an execution an earlier attempt of the step started.
+    """Where a version saved now sits: just before the first execution, in history order, that is still
+    pending (holds the rest back), or, with nothing pending, just after the newest execution listed (so that
+    one started elsewhere meanwhile, or hidden by a listing that lags, comes after it).
+
+    ``own``: the ARN of the execution about to be saved, when it exists (a waiting put's at its end, or the
+    one a put stops or retries); it is left out of the search. ``own_holds``: whether ``own`` was itself
+    holding the rest back until now (``"in_window"``: a waiting put's execution, if inside the window; a
+    running one being stopped): then, if nothing before it is pending, its version stays at its own start.
+    ``request``: the marker's hash of the put's request token, to find what an earlier attempt started.
 
     Reads pages until the hold-back window is covered (nothing older can be pending) or they run out.
     """
@@ -236,9 +300,20 @@ def frontier(
         ),
         None,
     )
+    latest = max((execution.start_time for execution in seen.values()), default=None)
+    if own_holds == "in_window":
+        own_holds = mine is not None and not policy.saved(mine) and policy.within_window(mine)
+    passed_own = False
     for execution in policy.ordered(seen.values()):
-        if mine is not None and policy.key(execution) >= policy.key(mine):
-            break
-        if execution.arn != own and policy.holds(execution):
-            return Frontier(execution, mine, earlier)
-    return Frontier(None, mine, earlier)
+        if execution.arn == own:
+            if own_holds:
+                return Frontier(None, mine, earlier, at_own_start=True, latest_start=latest)
+            passed_own = True
+            continue
+        if policy.holds(execution):
+            return Frontier(
+                execution, mine, earlier, pending_before_own=mine is not None and not passed_own, latest_start=latest
+            )
+    others = [execution for execution in seen.values() if execution.arn != own]
+    newest = max(others, key=lambda execution: execution.order, default=None)
+    return Frontier(None, mine, earlier, newest, latest_start=latest)

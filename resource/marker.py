@@ -11,8 +11,14 @@ from the summaries it already lists (ListPipelineExecutions returns each descrip
 ``scope`` ties the marker to one resource configuration (a hash of the source without its secrets), so the
 check of a resource with another ``source`` on the same pipeline treats the execution as an outside one.
 
-The marker, after the user's description and a space (AWS allows no line break in a description; ``before``
-only when something was pending)::
+Where the version sits is one of: ``before=START/ID`` (just before the first execution that was still pending),
+``after=START/ID`` (nothing was pending: just after the newest execution listed, so that one started elsewhere
+between the listing and the start, or hidden by a listing that lags, still comes after it), or neither (its
+own start). ``at`` is when a marker was written onto an existing execution (a waiting put that ends, a stop, a
+retry): versions placed at the same spot are in the order Concourse saved them, which is the order of ``at``,
+not of their starts.
+
+The marker, after the user's description and a space (AWS allows no line break in a description)::
 
   [concourse sagemaker-pipeline-resource: scope=1a2b3c4d saved req=9f8e7d6c before=2026-11-27T12:00:00.123000+00:00/a1]
 """
@@ -30,7 +36,8 @@ MAX_DESCRIPTION = 3072
 PREFIX = "[concourse sagemaker-pipeline-resource:"
 _LINE = re.compile(
     r" ?\[concourse sagemaker-pipeline-resource: scope=(?P<scope>[0-9a-f]{8}) (?P<state>saved|waiting)"
-    r"(?: req=(?P<request>[0-9a-f]{8}))?(?: before=(?P<start>\S+)/(?P<id>[^\s\]]+))?\]\s*\Z"
+    r"(?: req=(?P<request>[0-9a-f]{8}))?(?: (?P<side>before|after)=(?P<start>\S+)/(?P<id>[^\s\]]+))?"
+    r"(?: at=(?P<at>[^\s\]]+))?\]\s*\Z"
 )
 
 
@@ -44,15 +51,32 @@ class Marker:
     # a hash of the put's ClientRequestToken: a step that runs again finds its first attempt's execution and
     # sends the very same request (AWS refuses a token used again with other parameters)
     request: str | None = None
+    after: tuple[dt.datetime, str] | None = None  # nothing was pending: just after this execution
+    at: dt.datetime | None = None  # when the marker was written onto an existing execution
 
     def render(self) -> str:
         text = f"{PREFIX} scope={self.scope} {'saved' if self.saved else 'waiting'}"
         if self.request is not None:
             text += f" req={self.request}"
-        if self.before is not None:
-            start, execution_id = self.before
-            text += f" before={start.astimezone(dt.timezone.utc).isoformat(timespec='microseconds')}/{execution_id}"
+        for side, spot in (("before", self.before), ("after", self.after)):
+            if spot is not None:
+                start, execution_id = spot
+                text += f" {side}={_stamp(start)}/{execution_id}"
+        if self.at is not None:
+            text += f" at={_stamp(self.at)}"
         return text + "]"
+
+
+def _stamp(moment: dt.datetime) -> str:
+    return moment.astimezone(dt.timezone.utc).isoformat(timespec="microseconds")
+
+
+def _moment(text: str) -> dt.datetime | None:
+    try:
+        moment = dt.datetime.fromisoformat(text)
+    except ValueError:
+        return None
+    return moment if moment.tzinfo else moment.replace(tzinfo=dt.timezone.utc)
 
 
 def parse(description: object) -> Marker | None:
@@ -62,14 +86,19 @@ def parse(description: object) -> Marker | None:
     match = _LINE.search(description)
     if match is None:
         return None
-    before = None
+    spot = None
     if match["start"] is not None:
-        try:
-            start = dt.datetime.fromisoformat(match["start"])
-        except ValueError:
+        start = _moment(match["start"])
+        if start is None:
             return None
-        before = (start if start.tzinfo else start.replace(tzinfo=dt.timezone.utc), match["id"])
-    return Marker(match["scope"], match["state"] == "saved", before, match["request"])
+        spot = (start, match["id"])
+    at = None
+    if match["at"] is not None:
+        at = _moment(match["at"])
+        if at is None:
+            return None
+    before, after = (spot, None) if match["side"] == "before" else (None, spot)
+    return Marker(match["scope"], match["state"] == "saved", before, match["request"], after, at)
 
 
 def strip(description: str | None) -> str:

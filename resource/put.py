@@ -24,7 +24,7 @@ import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from botocore import exceptions as bex
 from concoursetools import BuildMetadata
@@ -39,6 +39,7 @@ from sagemaker_pipeline_resource.deploy import deploy, load_definition
 from sagemaker_pipeline_resource.errors import ResourceError, shown
 from sagemaker_pipeline_resource.fields import bounds_of, check_length
 from sagemaker_pipeline_resource.get import failing_steps, list_steps, metadata
+from sagemaker_pipeline_resource.history import Frontier
 from sagemaker_pipeline_resource.marker import Marker, attach, request_of, scope_of
 from sagemaker_pipeline_resource.steps import step_label
 from sagemaker_pipeline_resource.transient import is_transient
@@ -344,21 +345,18 @@ def _abortable(aws: AWS, params: PutParams, *, action: str, arn: str, build: Bui
         raise
 
 
-def _marker(client: Any, config: SourceConfig, saved: bool, own: str | None = None) -> Marker:
-    holder = pending(client, config, own).holder if saved else None
-    if holder is not None:
-        print(f"put: {holder.arn} ({holder.status}) is still pending: this version goes before it", file=sys.stderr)
-    return Marker(scope_of(config), saved, (holder.start_time, holder.id) if holder else None)
+def _placement(client: Any, config: SourceConfig, arn: str) -> tuple[bool, bool]:
+    """Before a stop or a retry: whether the version Concourse saves for ``arn`` is new to this history (then
+    it goes on top, and the execution needs a marker saying so), and whether ``arn`` holds the rest back.
 
-
-def _stop_needs_marker(client: Any, config: SourceConfig, arn: str) -> bool:
-    """Whether a stop's version is new to Concourse: the execution is still running and no put saved it.
-
-    Then Concourse puts it on top when the stop succeeds, as it does a started execution's version, and
-    it needs the same marker (:func:`_mark_saved`); a finished or saved one is known and moves nothing.
+    A running execution inside the window holds the rest back and is not a version yet; one that finished is a
+    version already if it has a counted status and nothing before it was pending (a check emitted it).
+    Anything else (an uncounted status, held back, past ``hold_back_hours``) is new to the history.
     """
-    mine = pending(client, config, arn).own
-    return mine is not None and policy_of(config).holds(mine)
+    found = pending(client, config, arn, own_holds=True)
+    own = found.own
+    holds = own is not None and policy_of(config).holds(own)
+    return own is not None and not found.in_history(policy_of(config)), holds
 
 
 def _mark_start(client: Any, request: Request, config: SourceConfig, saved: bool) -> None:
@@ -380,21 +378,53 @@ def _mark_start(client: Any, request: Request, config: SourceConfig, saved: bool
             print(f"put: {found.earlier.arn} was started by an earlier attempt of this step", file=sys.stderr)
             arguments["PipelineExecutionDescription"] = found.earlier.description
             return
-        holder = found.holder
-        if holder is not None:
-            print(f"put: {holder.arn} ({holder.status}) is still pending: this version goes before it", file=sys.stderr)
-        marker = Marker(scope, True, (holder.start_time, holder.id) if holder else None, token)
+        _say_where(found)
+        marker = found.marker(scope, None, token)
     arguments["PipelineExecutionDescription"] = attach(arguments.get("PipelineExecutionDescription"), marker)
 
 
-def _mark_saved(client: Any, arn: str, description: dict[str, Any], config: SourceConfig) -> None:
-    """Just before a waiting put succeeds (and Concourse saves its version): mark it saved, and where.
+def _say_where(found: Frontier) -> None:
+    if found.holder is not None:
+        holder = found.holder
+        print(f"put: {holder.arn} ({holder.status}) is still pending: this version goes before it", file=sys.stderr)
 
-    If this call fails the put fails, so Concourse saves nothing and check emits the execution itself.
+
+# After marking an execution, how long to wait for the listing to show it (AWS's listing may lag an update).
+VISIBLE_MARK_TRIES = 5
+
+
+def _mark_saved(
+    client: Any,
+    arn: str,
+    description: dict[str, Any],
+    config: SourceConfig,
+    *,
+    own_holds: bool | Literal["in_window"] = "in_window",
+    sleep: Callable[[float], None] = time.sleep,
+    clock: Callable[[], dt.datetime] = lambda: dt.datetime.now(dt.timezone.utc),
+) -> None:
+    """Just before a put succeeds and Concourse saves ``arn`` on top: mark it saved, and where.
+
+    If this call fails the put fails, so Concourse saves nothing and check emits the execution itself. The
+    put then reads the listing until it shows the marker: a check handed this version that still saw the old
+    description would place it at its start and lose what was pending before it.
     """
-    marker = _marker(client, config, True, own=arn)
+    found = pending(client, config, arn, own_holds=own_holds)
+    _say_where(found)
+    marker = found.marker(scope_of(config), clock())
     text = attach(description.get("PipelineExecutionDescription"), marker)
     client.update_pipeline_execution(PipelineExecutionArn=arn, PipelineExecutionDescription=text)
+    for attempt in range(1, VISIBLE_MARK_TRIES + 1):
+        own = pending(client, config, arn).own
+        if own is None or own.marker == marker:
+            return
+        if attempt < VISIBLE_MARK_TRIES:
+            sleep(2 ** (attempt - 1))
+    print(
+        f"put: warning: the listing of executions does not show the marker of {arn} yet; a check in the next "
+        "seconds may place its version at its start (README: Ordering).",
+        file=sys.stderr,
+    )
 
 
 def publish(
@@ -412,9 +442,9 @@ def publish(
         client = aws.sagemaker()
         if request.action == "start":
             _mark_start(client, request, config, saved=not params.wait)
-        mark_stopped = request.action == "stop" and _stop_needs_marker(
-            client, config, request.arguments["PipelineExecutionArn"]
-        )
+        mark_existing, holds = False, False
+        if request.action in ("stop", "retry"):
+            mark_existing, holds = _placement(client, config, request.arguments["PipelineExecutionArn"])
         sent_at = dt.datetime.now(dt.timezone.utc)
         arn = _send(client, request)
         print(f"put: {request.action} {arn}", file=sys.stderr)
@@ -455,9 +485,15 @@ def publish(
             "See the step list above and steps.json from a get of this version; "
             "params.fail_on chooses which statuses fail the build.",
         )
-    if (params.wait and request.action == "start") or mark_stopped:
+    if (params.wait and request.action == "start") or mark_existing:
+        # a waiting start, or a stop or retry of an execution that is not a version yet: Concourse saves it on top
+        # until now, a waiting start's execution held the rest back if inside the window, a stopped one if it
+        # did before the stop; a retried one had finished, and the history went on past it
+        own_holds: bool | Literal["in_window"] = (
+            "in_window" if request.action == "start" else holds and request.action == "stop"
+        )
         with translate_errors(f"marking {arn} as this put's version", config):
-            _mark_saved(client, arn, description, config)
+            _mark_saved(client, arn, description, config, own_holds=own_holds)
     items = metadata(description, steps, config.pipeline_arn)
     items["action"] = request.action
     items.update(deployment.metadata() if deployment else {})

@@ -70,13 +70,25 @@ def test_previous_version_deleted_gives_the_newest_without_crashing(run, emulato
     assert "was not among the newest" in result.stderr
 
 
-def test_previous_version_beyond_the_page_cap_costs_at_most_the_cap(run, emulator, pipeline, source):
+def test_a_previous_version_that_is_gone_costs_one_describe_not_max_pages(run, emulator, pipeline, source):
+    """Issue #22, case 9: Concourse's convention for a version that is gone is to answer the newest one."""
     arns = emulator.seed_executions(pipeline, 1000, start=NOW - dt.timedelta(days=20), interval_seconds=60)
     emulator.delete_execution(arns[0])
     emulator.clear_requests()
     result = run("check", {"source": {**source, "max_pages": 3}, "version": {"execution_arn": arns[0]}})
     assert versions(result) == [arns[-1]]
-    assert emulator.request_counts().get("ListPipelineExecutions") == 3
+    assert emulator.request_counts() == {"ListPipelineExecutions": 1, "DescribePipelineExecution": 1}
+
+
+def test_a_previous_version_beyond_the_page_cap_costs_at_most_the_cap_and_warns(run, emulator, pipeline, source):
+    """Issue #22, case 8: max_pages reached before the answer is certain is said, with what to raise."""
+    arns = emulator.seed_executions(pipeline, 1000, start=NOW - dt.timedelta(days=20), interval_seconds=60)
+    emulator.clear_requests()
+    result = run("check", {"source": {**source, "max_pages": 3}, "version": {"execution_arn": arns[0]}})
+    assert versions(result) == [arns[-1]]
+    assert emulator.request_counts() == {"ListPipelineExecutions": 3, "DescribePipelineExecution": 1}
+    assert "check: warning: read max_pages=3 pages (300 executions) before the answer was certain" in result.stderr
+    assert "Raise source.max_pages." in result.stderr
 
 
 def test_put_version_still_running_is_kept_and_finished_ones_follow(run, emulator, pipeline, source):

@@ -76,17 +76,38 @@ def test_first_check_lists_one_page_newest_first_and_reports_it(capsys):
 def test_pages_follow_next_token_up_to_max_pages(capsys):
     aws = aws_for(max_pages=2)
     aws.expect_page([summary(f"d{i}", 1 + i, "Executing") for i in range(100)], token="t1")
+    # the previous version is not on the first page: one describe says it exists (it is further back)
+    aws.stub.add_response(
+        "describe_pipeline_execution",
+        {"PipelineExecutionArn": arn("a"), "CreationTime": NOW - dt.timedelta(days=30)},
+        {"PipelineExecutionArn": arn("a")},
+    )
     aws.expect_page([summary(f"c{i}", 200 + i, "Executing") for i in range(100)], token="t2", after="t1")
     with aws.stub:
         versions = check_module.check(aws, ExecutionVersion(arn("a")))
     aws.stub.assert_no_pending_responses()  # the third page (beyond max_pages=2) was never asked for
     assert versions == []
-    assert "200 executions" in capsys.readouterr().err
+    err = capsys.readouterr().err
+    assert "200 executions" in err
+    assert "check: warning: read max_pages=2 pages (200 executions) before the answer was certain" in err
+    assert "Raise source.max_pages." in err
+
+
+def test_a_previous_version_that_is_gone_costs_one_describe_not_max_pages(capsys):
+    aws = aws_for(max_pages=5)
+    aws.expect_page([summary(f"d{i}", 1 + i) for i in range(99)] + [summary("old", 60 * 25)], token="t1")
+    aws.stub.add_client_error("describe_pipeline_execution", "ResourceNotFound", "gone", 400)
+    with aws.stub:
+        versions = check_module.check(aws, ExecutionVersion(arn("a")))
+    aws.stub.assert_no_pending_responses()  # no second page
+    assert versions == [ExecutionVersion(arn("d0"))]  # the newest, as Concourse expects
+    assert "warning" not in capsys.readouterr().err
 
 
 def test_previous_version_missing_is_said_on_stderr(capsys):
     aws = aws_for(max_pages=3)
     aws.expect_page([summary("c", 10), summary("b", 20, "Executing")])
+    aws.stub.add_client_error("describe_pipeline_execution", "ResourceNotFound", "gone", 400)
     with aws.stub:
         versions = check_module.check(aws, ExecutionVersion(arn("gone")))
     assert versions == []
@@ -158,7 +179,7 @@ def test_pending_for_a_waiting_put_looks_only_before_its_own_execution():
         aws = aws_for()
         aws.expect_page([summary("c", 10, "Executing"), summary("b", 20), summary("a", 30)])
         with aws.stub:
-            held = check_module.pending(aws.client, aws.config, own).holder
+            held = check_module.pending(aws.client, aws.config, own, own_holds="in_window").holder
         assert (held.arn if held else None) == expected
 
 

@@ -93,7 +93,7 @@ def test_an_empty_page_is_read_past():
     outcome = select([[], [ex("a", minutes(5))]], None, POLICY)
     assert [e.arn for e in outcome.executions] == ["arn:a"]
     assert outcome.pages == 2
-    assert select([[]], None, POLICY) == Outcome([], False, 1, 0, None)
+    assert select([[]], None, POLICY) == Outcome([], False, 1, 0, None, undecided=True)  # the pages ran out
 
 
 def test_a_previous_version_on_a_later_page_is_still_found():
@@ -127,9 +127,9 @@ def test_frontier_is_the_first_pending_execution():
 def test_frontier_for_a_waiting_put_counts_only_what_started_before_its_own():
     own = ex("b", minutes(20))
     pages = [[ex("c", minutes(10), "Executing"), own, ex("a", minutes(30), "Executing")]]
-    found = frontier(pages, POLICY, own.arn)
+    found = frontier(pages, POLICY, own.arn, own_holds="in_window")
     assert found.holder == ex("a", minutes(30), "Executing") and found.own == own
-    alone = frontier([[ex("c", minutes(10), "Executing"), own]], POLICY, own.arn)
+    alone = frontier([[ex("c", minutes(10), "Executing"), own]], POLICY, own.arn, own_holds="in_window")
     assert alone.holder is None and alone.own == own
     running_own = ex("r", minutes(40), "Executing")
     assert frontier([[running_own]], POLICY, running_own.arn).holder is None  # its own execution never holds
@@ -186,8 +186,10 @@ def test_frontier_reports_an_earlier_attempt_when_nothing_is_pending():
     assert found.holder is None and found.earlier == mine
 
 
-def test_a_saved_put_version_is_skipped_and_the_newer_ones_still_follow():
+def test_a_saved_put_version_after_the_previous_one_is_another_historys_and_is_emitted():
+    """A put saves on top: a saved version that sorts after the version on top was saved into another history
+    over the same pipeline (issue #22, case 1), so here it is an execution like any other."""
     saved = Execution("arn:s", "Succeeded", NOW - minutes(20), Marker("abcd1234", True))
     pages = [[ex("c", minutes(10)), saved, ex("a", minutes(30))]]
     outcome = select(pages, "arn:a", SCOPED)
-    assert [e.arn for e in outcome.executions] == ["arn:a", "arn:c"]
+    assert [e.arn for e in outcome.executions] == ["arn:a", "arn:s", "arn:c"]

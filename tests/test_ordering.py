@@ -68,7 +68,7 @@ def test_case_1_a_waiting_put_that_succeeds_goes_before_what_is_still_pending(ru
     emulator.set_lifecycle(finish_after_polls=1, final_status="Succeeded")
     put = run("out", {"source": source, "params": {"wait": True, "poll_interval": 1}})
     b = put.json["version"]["execution_arn"]
-    assert re.search(r" saved before=\S+/" + a.rsplit("/", 1)[-1] + r"\]$", emulator.describe(b)["description"])
+    assert re.search(r" saved before=\S+/" + a.rsplit("/", 1)[-1] + r" at=\S+\]$", emulator.describe(b)["description"])
     assert check(run, source, b) == [b]
     emulator.finish(a, "Succeeded")
     assert check(run, source, b) == [b, a]

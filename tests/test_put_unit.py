@@ -480,7 +480,7 @@ def test_publish_start_and_wait_marks_the_version_saved(tmp_path, fast_wait, cap
     [update] = client.updates
     assert update["PipelineExecutionArn"] == EXECUTION
     assert update["PipelineExecutionDescription"].startswith("d [concourse sagemaker-pipeline-resource: scope=")
-    assert re.search(r" saved( req=\w+)?\]$", update["PipelineExecutionDescription"])
+    assert re.search(r" saved( req=\w+)?( (before|after)=\S+)? at=\S+\]$", update["PipelineExecutionDescription"])
     assert "not waiting here" not in capsys.readouterr().err
 
 
@@ -630,11 +630,16 @@ def test_mark_saved_places_the_version_before_an_older_pending_execution(capsys)
     assert "o1 (Executing) is still pending" in capsys.readouterr().err
 
 
-def test_a_stop_needs_a_marker_only_while_its_execution_is_pending():
+def test_a_stop_or_retry_needs_a_marker_unless_its_execution_is_a_version_already():
     config = FakeAWS().config
-    assert put._stop_needs_marker(PutClient(summaries=[summary("abc123", 5, "Executing")]), config, EXECUTION)
-    assert not put._stop_needs_marker(PutClient(summaries=[summary("abc123", 5)]), config, EXECUTION)
-    assert not put._stop_needs_marker(PutClient(summaries=[]), config, EXECUTION)
+    running = PutClient(summaries=[summary("abc123", 5, "Executing")])
+    assert put._placement(running, config, EXECUTION) == (True, True)  # not a version: new, on top
+    assert put._placement(PutClient(summaries=[summary("abc123", 5)]), config, EXECUTION) == (False, False)
+    held = PutClient(summaries=[summary("abc123", 5), summary("older", 9, "Executing")])
+    assert put._placement(held, config, EXECUTION) == (True, False)  # finished but held back: new (#22, case 3)
+    old = PutClient(summaries=[summary("abc123", 60 * 25, "Executing")])
+    assert put._placement(old, config, EXECUTION) == (True, False)  # past hold_back_hours: new (#22, case 4)
+    assert put._placement(PutClient(summaries=[]), config, EXECUTION) == (False, False)
 
 
 def test_execution_arn_file_errors_name_the_key(tmp_path):

@@ -14,6 +14,7 @@ and checks, driven in-process against an in-memory SageMaker and a model of Conc
 
 from __future__ import annotations
 
+import datetime as dt
 import random
 from types import SimpleNamespace
 
@@ -73,6 +74,10 @@ def interleaving(seed: int, checks_keep_up: bool = False) -> list[tuple]:
 statuses = st.sampled_from([DEFAULT_STATUSES, ("Succeeded",), ("Succeeded", "CompletedWithFailures")])
 
 
+def no_sleep(seconds: float) -> None:
+    pass
+
+
 class World:
     """The executions (a backend), Concourse's history for one resource, and what the model knows itself."""
 
@@ -91,6 +96,10 @@ class World:
         self.puts = 0
         self.past_first_check = False
         self.now = self.backend.state()
+
+    def clock(self):
+        tick = getattr(self.backend.client, "tick", None)
+        return tick() if tick else dt.datetime.now(dt.timezone.utc)
 
     def executions(self, *wanted: str) -> list[str]:
         """Those in one of the ``wanted`` statuses, oldest first."""
@@ -152,7 +161,7 @@ class World:
             self.excused_moves = True
             self.past_first_check |= arn in self.before_first and arn not in self.at_risk
         description = {"PipelineExecutionDescription": self.now[arn][2]}
-        put._mark_saved(self.backend.client, arn, description, self.config)
+        put._mark_saved(self.backend.client, arn, description, self.config, sleep=no_sleep, clock=self.clock)
         self.now = self.backend.state()
         self.note_race(arn)
         self.concourse.save_put(arn)
