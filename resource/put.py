@@ -345,18 +345,24 @@ def _abortable(aws: AWS, params: PutParams, *, action: str, arn: str, build: Bui
         raise
 
 
-def _placement(client: Any, config: SourceConfig, arn: str) -> tuple[bool, bool]:
-    """Before a stop or a retry: whether the version Concourse saves for ``arn`` is new to this history (then
-    it goes on top, and the execution needs a marker saying so), and whether ``arn`` holds the rest back.
+def _placement(client: Any, config: SourceConfig, arn: str, action: str) -> tuple[str | None, bool]:
+    """Before a stop or a retry of ``arn``: which marker it needs, and whether it holds the rest back now.
 
-    A running execution inside the window holds the rest back and is not a version yet; one that finished is a
-    version already if it has a counted status and nothing before it was pending (a check emitted it).
-    Anything else (an uncounted status, held back, past ``hold_back_hours``) is new to the history.
+    - ``"on_top"``: its version is new to this history (running and not a version yet; finished but held
+      back; an uncounted status; past ``hold_back_hours``): Concourse saves it on top, and the marker says
+      where that is.
+    - ``"in_place"``: a retry of a version already in the history: its place does not change, but the marker
+      says it is saved, so that while it runs again it holds back no later put's version.
+    - None: nothing to write (a stop of a version already in the history, or one already marked saved).
     """
     found = pending(client, config, arn, own_holds=True)
     own = found.own
-    holds = own is not None and policy_of(config).holds(own)
-    return own is not None and not found.in_history(policy_of(config)), holds
+    policy = policy_of(config)
+    if own is None or policy.saved(own):
+        return None, False
+    if not found.in_history(policy):
+        return "on_top", policy.holds(own)
+    return ("in_place" if action == "retry" else None), False
 
 
 def _mark_start(client: Any, request: Request, config: SourceConfig, saved: bool) -> None:
@@ -400,6 +406,7 @@ def _mark_saved(
     config: SourceConfig,
     *,
     own_holds: bool | Literal["in_window"] = "in_window",
+    in_place: bool = False,
     sleep: Callable[[float], None] = time.sleep,
     clock: Callable[[], dt.datetime] = lambda: dt.datetime.now(dt.timezone.utc),
 ) -> None:
@@ -409,9 +416,12 @@ def _mark_saved(
     put then reads the listing until it shows the marker: a check handed this version that still saw the old
     description would place it at its start and lose what was pending before it.
     """
-    found = pending(client, config, arn, own_holds=own_holds)
-    _say_where(found)
-    marker = found.marker(scope_of(config), clock())
+    if in_place:
+        marker = Marker(scope_of(config), True, at=clock())
+    else:
+        found = pending(client, config, arn, own_holds=own_holds)
+        _say_where(found)
+        marker = found.marker(scope_of(config), clock())
     text = attach(description.get("PipelineExecutionDescription"), marker)
     client.update_pipeline_execution(PipelineExecutionArn=arn, PipelineExecutionDescription=text)
     for attempt in range(1, VISIBLE_MARK_TRIES + 1):
@@ -442,9 +452,10 @@ def publish(
         client = aws.sagemaker()
         if request.action == "start":
             _mark_start(client, request, config, saved=not params.wait)
-        mark_existing, holds = False, False
+        mark_existing: str | None = None
+        holds = False
         if request.action in ("stop", "retry"):
-            mark_existing, holds = _placement(client, config, request.arguments["PipelineExecutionArn"])
+            mark_existing, holds = _placement(client, config, request.arguments["PipelineExecutionArn"], request.action)
         sent_at = dt.datetime.now(dt.timezone.utc)
         arn = _send(client, request)
         print(f"put: {request.action} {arn}", file=sys.stderr)
@@ -493,7 +504,7 @@ def publish(
             "in_window" if request.action == "start" else holds and request.action == "stop"
         )
         with translate_errors(f"marking {arn} as this put's version", config):
-            _mark_saved(client, arn, description, config, own_holds=own_holds)
+            _mark_saved(client, arn, description, config, own_holds=own_holds, in_place=mark_existing == "in_place")
     items = metadata(description, steps, config.pipeline_arn)
     items["action"] = request.action
     items.update(deployment.metadata() if deployment else {})

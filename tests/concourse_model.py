@@ -30,6 +30,9 @@ class FakeExecution:
     start: dt.datetime
     status: str = "Executing"
     description: str = ""
+    listed_from: int = 0  # the listing shows it from this ListPipelineExecutions call on (a listing that lags)
+    listed_description: str = ""  # what the listing shows of the description (it may lag an update)
+    description_from: int = 0
 
 
 @dataclass
@@ -40,6 +43,11 @@ class FakeSageMaker:
     executions: dict[str, FakeExecution] = field(default_factory=dict)
     calls: dict[str, int] = field(default_factory=dict)
     serial: int = 0
+    lag: int = 0  # how many listing calls a new execution or a description update stays unseen
+    listings: int = 0
+
+    def clock(self) -> dt.datetime:
+        return self.now
 
     def _count(self, operation: str) -> None:
         self.calls[operation] = self.calls.get(operation, 0) + 1
@@ -51,7 +59,8 @@ class FakeSageMaker:
     def add(self, description: str = "") -> str:
         self.serial += 1
         arn = f"{PIPELINE}/execution/x{self.serial:04d}"
-        self.executions[arn] = FakeExecution(arn, self.tick(), description=description)
+        seen_from = self.listings + self.lag
+        self.executions[arn] = FakeExecution(arn, self.tick(), "Executing", description, seen_from, description)
         return arn
 
     # The API -------------------------------------------------------------------------------------------
@@ -65,7 +74,24 @@ class FakeSageMaker:
         execution = self.executions[arguments["PipelineExecutionArn"]]
         if "PipelineExecutionDescription" in arguments:
             execution.description = arguments["PipelineExecutionDescription"]
+            execution.description_from = self.listings + self.lag
         return {"PipelineExecutionArn": execution.arn}
+
+    class exceptions:  # noqa: N801 - boto3's client.exceptions
+        class ResourceNotFound(Exception):
+            pass
+
+    def describe_pipeline_execution(self, **arguments: Any) -> dict[str, Any]:
+        self._count("DescribePipelineExecution")
+        execution = self.executions.get(arguments["PipelineExecutionArn"])
+        if execution is None:
+            raise self.exceptions.ResourceNotFound(arguments["PipelineExecutionArn"])
+        return {
+            "PipelineExecutionArn": execution.arn,
+            "PipelineExecutionStatus": execution.status,
+            "CreationTime": execution.start,
+            "PipelineExecutionDescription": execution.description,
+        }
 
     def get_paginator(self, name: str) -> FakeSageMaker:
         assert name == "list_pipeline_executions"
@@ -75,7 +101,12 @@ class FakeSageMaker:
         assert arguments["SortBy"] == "CreationTime" and arguments["SortOrder"] == "Descending"
         size = arguments["PaginationConfig"]["PageSize"]
         limit = arguments["PaginationConfig"]["MaxItems"]
-        newest = sorted(self.executions.values(), key=lambda e: (e.start, e.arn), reverse=True)[:limit]
+        self.listings += 1
+        for execution in self.executions.values():
+            if self.listings > execution.description_from:
+                execution.listed_description = execution.description
+        shown = [e for e in self.executions.values() if self.listings > e.listed_from]
+        newest = sorted(shown, key=lambda e: (e.start, e.arn), reverse=True)[:limit]
         for index in range(0, max(len(newest), 1), size):
             self._count("ListPipelineExecutions")
             yield {
@@ -84,7 +115,7 @@ class FakeSageMaker:
                         "PipelineExecutionArn": e.arn,
                         "PipelineExecutionStatus": e.status,
                         "StartTime": e.start,
-                        "PipelineExecutionDescription": e.description,
+                        "PipelineExecutionDescription": e.listed_description,
                     }
                     for e in newest[index : index + size]
                 ]

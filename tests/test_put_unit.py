@@ -633,13 +633,16 @@ def test_mark_saved_places_the_version_before_an_older_pending_execution(capsys)
 def test_a_stop_or_retry_needs_a_marker_unless_its_execution_is_a_version_already():
     config = FakeAWS().config
     running = PutClient(summaries=[summary("abc123", 5, "Executing")])
-    assert put._placement(running, config, EXECUTION) == (True, True)  # not a version: new, on top
-    assert put._placement(PutClient(summaries=[summary("abc123", 5)]), config, EXECUTION) == (False, False)
+    assert put._placement(running, config, EXECUTION, "stop") == ("on_top", True)  # not a version: new, on top
+    done = PutClient(summaries=[summary("abc123", 5)])
+    assert put._placement(done, config, EXECUTION, "stop") == (None, False)  # a version already
+    failed = PutClient(summaries=[summary("abc123", 5, "Failed")])
+    assert put._placement(failed, config, EXECUTION, "retry") == ("in_place", False)  # a version: keeps its place
     held = PutClient(summaries=[summary("abc123", 5), summary("older", 9, "Executing")])
-    assert put._placement(held, config, EXECUTION) == (True, False)  # finished but held back: new (#22, case 3)
+    assert put._placement(held, config, EXECUTION, "stop") == ("on_top", False)  # held back: new (#22, case 3)
     old = PutClient(summaries=[summary("abc123", 60 * 25, "Executing")])
-    assert put._placement(old, config, EXECUTION) == (True, False)  # past hold_back_hours: new (#22, case 4)
-    assert put._placement(PutClient(summaries=[]), config, EXECUTION) == (False, False)
+    assert put._placement(old, config, EXECUTION, "stop") == ("on_top", False)  # past the window (#22, case 4)
+    assert put._placement(PutClient(summaries=[]), config, EXECUTION, "stop") == (None, False)
 
 
 def test_execution_arn_file_errors_name_the_key(tmp_path):

@@ -14,9 +14,12 @@ and checks, driven in-process against an in-memory SageMaker and a model of Conc
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
+import io
 import random
 from types import SimpleNamespace
+from unittest import mock
 
 import boto3
 from hypothesis import HealthCheck, given, note, settings
@@ -30,6 +33,8 @@ from sagemaker_pipeline_resource.config import (
     RUNNING_STATUSES,
     SourceConfig,
 )
+from sagemaker_pipeline_resource.history import Execution
+from sagemaker_pipeline_resource.marker import parse
 from sagemaker_pipeline_resource.version import ExecutionVersion
 from tests.concourse_model import PIPELINE, Backend, Concourse, EmulatorBackend, FakeBackend
 
@@ -301,3 +306,234 @@ def test_a_put_during_an_in_place_retry_is_the_documented_exception() -> None:
         world.apply(op)
     world.check()
     assert world.concourse.moves
+
+
+# --- Every history, every put action, a clock that jumps, listings that lag, small pages (issue #22) ----------
+
+WIDE_OPERATIONS = [
+    ("outside", 3),
+    ("put", 2),
+    ("put_wait", 2),
+    ("finish", 6),
+    ("end_put", 2),
+    ("abort_put", 0.4),
+    ("stop_put", 1),  # action: stop, of a running or a finished execution
+    ("retry_put", 1),  # action: retry, of a Failed or Stopped one
+    ("delete", 0.3),
+    ("jump", 0),  # the clock jumps past hold_back_hours (a run of more than a day)
+    ("check", 3),  # the history that puts ("train")
+    ("check_deploy", 3),  # another Concourse pipeline, same source, gets only
+    ("check_other", 1),  # a resource with another source on the same pipeline
+]
+HOLD_BACK = dt.timedelta(hours=24)
+
+
+def wide_interleaving(seed: int) -> list[tuple]:
+    rng = random.Random(seed)
+    names, weights = zip(*WIDE_OPERATIONS, strict=True)
+    ops: list[tuple] = []
+    for _ in range(rng.randint(4, 45)):
+        name = rng.choices(names, weights)[0]
+        which = rng.choice([0, 0, 1, -1, -1, -2])
+        if name == "finish":
+            ops.append((name, which, rng.choice(FINAL_STATUSES)))
+        elif name in ("put", "put_wait"):
+            ops.append(("put", name == "put_wait"))
+        else:
+            ops.append((name, which))
+    return ops
+
+
+class Histories(World):
+    """:class:`World` with two more histories over the same pipeline, stop and retry puts, a clock the test
+    drives (``check.utc_now``), a listing that may lag, and small pages."""
+
+    def __init__(self, counted: tuple[str, ...], lag: int, page_size: int, max_pages: int) -> None:
+        super().__init__(counted)
+        self.config = SourceConfig(pipeline=self.pipeline, statuses=counted, max_pages=max_pages)
+        self.aws = SimpleNamespace(config=self.config, sagemaker=lambda: self.backend.client)
+        other = ("Succeeded",) if counted != ("Succeeded",) else ("Succeeded", "Failed")
+        self.other_config = SourceConfig(pipeline=self.pipeline, statuses=other, max_pages=max_pages)
+        self.deploy, self.other = Concourse(), Concourse()
+        self.first = {"deploy": set(), "other": set()}
+        self.late: set[str] = set()  # finished after running past the window: behind the newest version
+        self.hidden_when_passed: set[str] = set()  # hidden by the lagging listing while a newer one was emitted
+        self.truncated = False
+        self.deploy_excused = False
+        self.backend.client.lag = lag
+        self.page_size = page_size
+
+    @property
+    def fake(self):
+        return self.backend.client
+
+    def run_check(self, config, concourse: Concourse, first: set[str]) -> list[str]:
+        top = concourse.top
+        aws = SimpleNamespace(config=config, sagemaker=lambda: self.fake)
+        err = io.StringIO()
+        with contextlib.redirect_stderr(err):
+            answer = [v.execution_arn for v in check.check(aws, ExecutionVersion(top) if top else None)]
+        self.truncated |= "Raise source.max_pages" in err.getvalue()
+        state = self.backend.state()
+        if not concourse.history and answer:
+            # the first version is the newest settled one: what sits before it, in the check's order, is history
+            ordered = [execution.arn for execution in self.ordered(config, state)]
+            first |= set(ordered[: ordered.index(answer[0])])
+        newest = max((state[arn][1] for arn in answer if arn in state), default=None)
+        listed_now = self.fake.listings
+        for execution in self.fake.executions.values():
+            if newest is not None and execution.listed_from >= listed_now and execution.start < newest:
+                self.hidden_when_passed.add(execution.arn)
+        concourse.save_check(answer)
+        return answer
+
+    def check(self) -> list[str]:
+        return self.run_check(self.config, self.concourse, self.before_first)
+
+    @staticmethod
+    def ordered(config, state) -> list[Execution]:
+        with mock.patch.object(check, "utc_now", lambda: dt.datetime.max.replace(tzinfo=dt.timezone.utc)):
+            policy = check.policy_of(config)
+        return policy.ordered(
+            Execution(arn, status, start, parse(text), text) for arn, (status, start, text) in state.items()
+        )
+
+    def put_existing(self, arn: str, action: str) -> None:
+        client = self.fake
+        mark, holds = put._placement(client, self.config, arn, action)
+        if action == "stop" and self.now[arn][0] in RUNNING_STATUSES:
+            if self.fake.now - self.now[arn][1] >= HOLD_BACK:
+                self.late.add(arn)
+            self.backend.set_status(arn, "Stopped")
+        elif action == "retry":
+            self.backend.set_status(arn, "Executing")
+            self.retried_by_put.add(arn)
+        self.now = self.backend.state()
+        if mark is not None:
+            description = {"PipelineExecutionDescription": self.now[arn][2]}
+            put._mark_saved(
+                client,
+                arn,
+                description,
+                self.config,
+                own_holds=holds and action == "stop",
+                in_place=mark == "in_place",
+                sleep=no_sleep,
+                clock=self.clock,
+            )
+        self.now = self.backend.state()
+        if arn not in self.concourse.history and (arn in self.late or arn in self.at_risk | self.before_first):
+            self.excused_moves = True  # README "Ordering": it went unseen, and the history went past it
+        self.note_race(arn)
+        self.concourse.save_put(arn)
+
+    def apply(self, op: tuple) -> None:
+        kind = op[0]
+        if kind == "jump":
+            self.fake.now += HOLD_BACK + dt.timedelta(hours=1)
+        elif kind == "delete":  # aged out: never the version on top of a history (README: a top that is gone)
+            tops = {self.concourse.top, self.deploy.top, self.other.top}
+            done = [a for a in self.executions(*FINAL_STATUSES) if a not in tops and a not in self.waiting]
+            arn = self.pick(done, op[1])
+            if arn:
+                if arn not in self.concourse.history:
+                    self.deleted_unemitted.add(arn)
+                self.backend.delete(arn)
+        elif kind == "check_deploy":
+            self.run_check(self.config, self.deploy, self.first["deploy"])
+        elif kind == "check_other":
+            self.run_check(self.other_config, self.other, self.first["other"])
+        elif kind == "stop_put":
+            arn = self.pick([a for a in self.executions(*RUNNING_STATUSES) if a not in self.waiting], op[1])
+            arn = arn or self.pick(self.executions(*FINAL_STATUSES), op[1])
+            if arn and not self.retry_running():
+                self.put_existing(arn, "stop")
+        elif kind == "retry_put":
+            arn = self.pick([a for a in self.executions("Failed", "Stopped") if a not in self.waiting], op[1])
+            if arn and not self.retry_running():
+                self.put_existing(arn, "retry")
+        elif kind == "finish":
+            arn = self.pick(self.executions(*RUNNING_STATUSES), op[1])
+            if arn:
+                if self.fake.now - self.now[arn][1] >= HOLD_BACK:
+                    self.late.add(arn)
+                self.backend.set_status(arn, op[2])
+        else:
+            super().apply(op)
+            return
+        self.now = self.backend.state()
+
+    def note_race(self, put_arn: str) -> None:
+        """As :meth:`World.note_race`, where what was pending is what still held the rest back: an execution
+        released by an older one passing hold_back_hours, unseen by any check before a put, is the same race."""
+        history = self.concourse.history
+        pending = [
+            start
+            for arn, (status, start, _) in self.now.items()
+            if status in RUNNING_STATUSES
+            and arn not in history
+            and arn != put_arn
+            and self.fake.now - start < HOLD_BACK
+        ]
+        for arn, (status, start, _) in self.now.items():
+            if arn != put_arn and status in self.config.statuses and arn not in history:
+                if not any(older < start for older in pending):
+                    self.at_risk.add(arn)
+
+    def end_put(self, arn: str, aborted: bool) -> None:
+        if self.fake.now - self.now[arn][1] >= HOLD_BACK and arn in self.deploy.history:
+            # README "Ordering": a waiting put whose run outlasted hold_back_hours places its version after the
+            # newest; another history that emitted the execution at its start before the put returned (its
+            # first check, say) then misses what lies between
+            self.deploy_excused = True
+        super().end_put(arn, aborted)
+
+    def drain_all(self) -> None:
+        for arn in self.executions(*RUNNING_STATUSES):  # the drain finishes them all now
+            if self.fake.now - self.now[arn][1] >= HOLD_BACK:
+                self.late.add(arn)
+        self.drain()
+        for _ in range(len(self.now) + 2 + self.fake.lag):  # the listing shows the last ones after the lag
+            self.check()
+            self.run_check(self.config, self.deploy, self.first["deploy"])
+            self.run_check(self.other_config, self.other, self.first["other"])
+
+    def lost(self, concourse: Concourse, counted: tuple[str, ...], excused: set[str]) -> set[str]:
+        finished = {arn for arn, (status, _, _) in self.now.items() if status in counted}
+        retried = self.retried | self.retried_by_put
+        return finished - set(concourse.history) - retried - excused
+
+
+@settings(max_examples=EXAMPLES, deadline=None, derandomize=True, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    counted=statuses,
+    seed=st.integers(0, 2**32),
+    lag=st.sampled_from([0]),
+    pages=st.sampled_from([(100, 10), (3, 2), (2, 1)]),
+)
+def test_every_history_and_every_put_action(counted, seed, lag, pages) -> None:
+    operations = wide_interleaving(seed)
+    note(f"operations: {operations}; lag {lag}; pages {pages}")
+    page_size, max_pages = pages
+    world = Histories(counted, lag, page_size, max_pages)
+    world.retried_by_put = set()
+    with mock.patch.object(check, "PAGE_SIZE", page_size), mock.patch.object(check, "utc_now", world.fake.clock):
+        for op in operations:
+            world.apply(op)
+        world.drain_all()
+    common = world.deleted_unemitted | world.late | world.hidden_when_passed
+    for name, concourse in (("train", world.concourse), ("deploy", world.deploy), ("other", world.other)):
+        assert len(set(concourse.history)) == len(concourse.history), f"{name}: one execution, two versions"
+    assert set(world.retried_by_put) <= set(world.concourse.history), "a retry put's version is in its history"
+    if world.truncated:
+        return  # max_pages was reached and the check said so (README "Cost")
+    lost = world.lost(world.concourse, counted, common | world.at_risk | world.before_first)
+    assert not lost, f"train lost {sorted(lost)}; history {world.concourse.history}"
+    assert not world.deploy.moves, f"deploy: an answer moved versions: {world.deploy.moves[0]}"
+    lost = world.lost(world.deploy, counted, common | world.first["deploy"])
+    assert not lost or world.deploy_excused, f"deploy lost {sorted(lost)}; history {world.deploy.history}"
+    assert not world.other.moves, f"other: an answer moved versions: {world.other.moves[0]}"
+    lost = world.lost(world.other, world.other_config.statuses, common | world.first["other"])
+    assert not lost, f"other lost {sorted(lost)}; history {world.other.history}"
+    if not world.excused_moves:
+        assert not world.concourse.moves, f"train: an answer moved versions: {world.concourse.moves[0]}"
