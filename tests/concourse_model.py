@@ -77,7 +77,7 @@ class FakeSageMaker:
             execution.description_from = self.listings + self.lag
         return {"PipelineExecutionArn": execution.arn}
 
-    class exceptions:  # noqa: N801 - boto3's client.exceptions
+    class exceptions:
         class ResourceNotFound(Exception):
             pass
 
