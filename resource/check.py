@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import sys
 from collections.abc import Callable, Iterator
-from typing import Any, Literal
+from typing import Any
 
 from sagemaker_pipeline_resource.aws import AWS, translate_errors
 from sagemaker_pipeline_resource.config import SourceConfig
@@ -52,7 +52,7 @@ def pending(
     config: SourceConfig,
     own: str | None = None,
     request: str | None = None,
-    own_holds: bool | Literal["in_window"] = False,
+    own_holds: bool = False,
 ) -> Frontier:
     """For put: where a version saved now sits, the summary of ``own`` and an execution an earlier attempt of
     the same put started (see :func:`history.frontier`)."""
@@ -85,6 +85,11 @@ def check(aws: AWS, previous: ExecutionVersion | None) -> list[ExecutionVersion]
             f"check: warning: read max_pages={config.max_pages} pages ({outcome.scanned} executions) before the "
             "answer was certain: executions further back (a pending one, or where a put's version sits) were not "
             "read, so this answer may miss versions. Raise source.max_pages.",
+            file=sys.stderr,
+        )
+    if outcome.lagging:
+        print(
+            "check: the listing does not show the previous version yet (AWS's listing lags): nothing new.",
             file=sys.stderr,
         )
     if previous is not None and not outcome.previous_found:

@@ -30,7 +30,6 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from typing import Literal
 
 from sagemaker_pipeline_resource.config import RUNNING_STATUSES
 from sagemaker_pipeline_resource.marker import Marker, parse
@@ -131,6 +130,7 @@ class Outcome:
     scanned: int
     held_by: Execution | None = None
     undecided: bool = False  # the pages ran out before the answer was certain (all read, or max_pages)
+    lagging: bool = False  # the previous version exists but the listing does not show it yet
 
 
 def _after_previous(
@@ -207,13 +207,16 @@ def select(
     pages_read = 0
     decided = False
     target = previous
+    located: dt.datetime | None = None
     for page in pages:
         pages_read += 1
         for execution in page:
             seen[execution.arn] = execution
         first_miss = target is not None and target not in seen and pages_read == 1 and page
-        if first_miss and locate is not None and locate(str(target)) is None:
-            target = None  # gone: answer the newest, as Concourse expects of a version that is gone
+        if first_miss and locate is not None:
+            located = locate(str(target))
+            if located is None:
+                target = None  # gone: answer the newest, as Concourse expects of a version that is gone
         if target is not None and target in seen and _placed(seen, target, policy):
             decided = True
             break
@@ -223,8 +226,15 @@ def select(
     if target is not None and target in seen:
         found, held_by = _after_previous(seen, target, policy)
         return Outcome(found, True, pages_read, len(seen), held_by, not decided)
+    if target is not None and located is not None and seen and located >= min(e.start_time for e in seen.values()):
+        # it exists and is newer than what the listing shows around it: the listing lags; nothing new yet
+        return Outcome([Execution(target, "", located)], True, pages_read, len(seen), None, lagging=True)
     newest, held_by = _newest_settled(seen, policy)
     return Outcome([newest] if newest else [], False, pages_read, len(seen), held_by, not decided)
+
+
+# A put that listed no execution at all (a new pipeline) sits after this: before every execution.
+NOTHING_LISTED = (dt.datetime(1970, 1, 1, tzinfo=dt.timezone.utc), "0")
 
 
 @dataclass(frozen=True)
@@ -260,6 +270,8 @@ class Frontier:
         """
         before = self.holder.order if self.holder is not None else None
         after = self.newest.order if self.newest is not None else None
+        if before is None and after is None and self.own is None:
+            after = NOTHING_LISTED  # before anything a lagging listing did not show yet
         at = now
         if now is not None and self.latest_start is not None:
             at = max(now, self.latest_start + dt.timedelta(milliseconds=1))
@@ -271,17 +283,21 @@ def frontier(
     policy: Policy,
     own: str | None = None,
     request: str | None = None,
-    own_holds: bool | Literal["in_window"] = False,
+    own_holds: bool = False,
 ) -> Frontier:
-    """Where a version saved now sits: just before the first execution, in history order, that is still
-    pending (holds the rest back), or, with nothing pending, just after the newest execution listed (so that
-    one started elsewhere meanwhile, or hidden by a listing that lags, comes after it).
+    """Where a version saved now sits.
 
-    ``own``: the ARN of the execution about to be saved, when it exists (a waiting put's at its end, or the
-    one a put stops or retries); it is left out of the search. ``own_holds``: whether ``own`` was itself
-    holding the rest back until now (``"in_window"``: a waiting put's execution, if inside the window; a
-    running one being stopped): then, if nothing before it is pending, its version stays at its own start.
-    ``request``: the marker's hash of the put's request token, to find what an earlier attempt started.
+    Without ``own`` (a put about to start an execution): just before the first execution, in history order,
+    that is still pending (holds the rest back), or, with nothing pending, just after the newest execution
+    listed (so that one started elsewhere meanwhile, or hidden by a listing that lags, comes after it).
+
+    With ``own`` (the ARN of an execution that exists: a waiting put's at its end, or the one a put stops or
+    retries): just before the first execution pending before it, if any (it was held back: no history has
+    it). Otherwise it stays at its own start, unless the history has gone past it: it did not hold the rest
+    back (``own_holds`` false: it ran longer than ``hold_back_hours``, or it had finished) and a newer one is
+    a version; then it goes after those, as without ``own``. So an execution a check may have emitted where it
+    is never moves. ``request``: the marker's hash of the put's request token, to find what an earlier
+    attempt started.
 
     Reads pages until the hold-back window is covered (nothing older can be pending) or they run out.
     """
@@ -301,19 +317,28 @@ def frontier(
         None,
     )
     latest = max((execution.start_time for execution in seen.values()), default=None)
-    if own_holds == "in_window":
-        own_holds = mine is not None and not policy.saved(mine) and policy.within_window(mine)
-    passed_own = False
-    for execution in policy.ordered(seen.values()):
-        if execution.arn == own:
-            if own_holds:
-                return Frontier(None, mine, earlier, at_own_start=True, latest_start=latest)
-            passed_own = True
-            continue
+    ordered = policy.ordered(seen.values())
+    newest = max((execution for execution in ordered if execution.arn != own), key=lambda e: e.order, default=None)
+    if mine is None:
+        holder = next((execution for execution in ordered if policy.holds(execution)), None)
+        return Frontier(holder, None, earlier, None if holder else newest, latest_start=latest)
+    index = ordered.index(mine)
+    before = next((execution for execution in ordered[:index] if policy.holds(execution)), None)
+    if before is not None:
+        return Frontier(before, mine, earlier, pending_before_own=True, latest_start=latest)
+    after = ordered[index + 1 :]
+    if not own_holds and _passed(after, policy):
+        holder = next((execution for execution in after if policy.holds(execution)), None)
+        return Frontier(holder, mine, earlier, None if holder else newest, latest_start=latest)
+    return Frontier(None, mine, earlier, at_own_start=True, latest_start=latest)
+
+
+def _passed(after: list[Execution], policy: Policy) -> bool:
+    """Whether the history has gone past an execution: one after it is a version (saved by a put, or counted
+    with nothing pending before it)."""
+    for execution in after:
+        if policy.saved(execution) or policy.counts(execution):
+            return True
         if policy.holds(execution):
-            return Frontier(
-                execution, mine, earlier, pending_before_own=mine is not None and not passed_own, latest_start=latest
-            )
-    others = [execution for execution in seen.values() if execution.arn != own]
-    newest = max(others, key=lambda execution: execution.order, default=None)
-    return Frontier(None, mine, earlier, newest, latest_start=latest)
+            return False
+    return False

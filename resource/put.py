@@ -24,7 +24,7 @@ import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
 from botocore import exceptions as bex
 from concoursetools import BuildMetadata
@@ -389,6 +389,18 @@ def _mark_start(client: Any, request: Request, config: SourceConfig, saved: bool
     arguments["PipelineExecutionDescription"] = attach(arguments.get("PipelineExecutionDescription"), marker)
 
 
+def _held_to_the_end(description: dict[str, Any], config: SourceConfig) -> bool:
+    """Whether a waited execution held the rest back until it ended: it ran less than ``hold_back_hours``
+    (AWS's creation and last-modified times; without them, counted from now)."""
+    start, end = description.get("CreationTime"), description.get("LastModifiedTime")
+    if not isinstance(start, dt.datetime):
+        return True
+    if not isinstance(end, dt.datetime):
+        end = dt.datetime.now(dt.timezone.utc)
+    start, end = (moment if moment.tzinfo else moment.replace(tzinfo=dt.timezone.utc) for moment in (start, end))
+    return end - start < dt.timedelta(hours=config.hold_back_hours)
+
+
 def _say_where(found: Frontier) -> None:
     if found.holder is not None:
         holder = found.holder
@@ -405,7 +417,7 @@ def _mark_saved(
     description: dict[str, Any],
     config: SourceConfig,
     *,
-    own_holds: bool | Literal["in_window"] = "in_window",
+    own_holds: bool,
     in_place: bool = False,
     sleep: Callable[[float], None] = time.sleep,
     clock: Callable[[], dt.datetime] = lambda: dt.datetime.now(dt.timezone.utc),
@@ -500,8 +512,8 @@ def publish(
         # a waiting start, or a stop or retry of an execution that is not a version yet: Concourse saves it on top
         # until now, a waiting start's execution held the rest back if inside the window, a stopped one if it
         # did before the stop; a retried one had finished, and the history went on past it
-        own_holds: bool | Literal["in_window"] = (
-            "in_window" if request.action == "start" else holds and request.action == "stop"
+        own_holds = (
+            _held_to_the_end(description, config) if request.action == "start" else holds and request.action == "stop"
         )
         with translate_errors(f"marking {arn} as this put's version", config):
             _mark_saved(client, arn, description, config, own_holds=own_holds, in_place=mark_existing == "in_place")

@@ -33,6 +33,7 @@ class FakeExecution:
     listed_from: int = 0  # the listing shows it from this ListPipelineExecutions call on (a listing that lags)
     listed_description: str = ""  # what the listing shows of the description (it may lag an update)
     description_from: int = 0
+    modified: dt.datetime | None = None  # LastModifiedTime: when it last changed status
 
 
 @dataclass
@@ -90,6 +91,7 @@ class FakeSageMaker:
             "PipelineExecutionArn": execution.arn,
             "PipelineExecutionStatus": execution.status,
             "CreationTime": execution.start,
+            "LastModifiedTime": execution.modified or execution.start,
             "PipelineExecutionDescription": execution.description,
         }
 
@@ -141,8 +143,8 @@ class FakeBackend:
         return self.client.add("started in Studio")
 
     def set_status(self, arn: str, status: str) -> None:
-        self.client.executions[arn].status = status
-        self.client.tick()
+        execution = self.client.executions[arn]
+        execution.status, execution.modified = status, self.client.tick()
 
     def delete(self, arn: str) -> None:
         del self.client.executions[arn]

@@ -193,3 +193,13 @@ def test_a_saved_put_version_after_the_previous_one_is_another_historys_and_is_e
     pages = [[ex("c", minutes(10)), saved, ex("a", minutes(30))]]
     outcome = select(pages, "arn:a", SCOPED)
     assert [e.arn for e in outcome.executions] == ["arn:a", "arn:s", "arn:c"]
+
+
+def test_a_previous_version_the_listing_does_not_show_yet_is_answered_alone():
+    """Issue #22: AWS's listing may lag a put's start; the version on top then exists (a describe finds it)
+    but is not listed: nothing is new yet, rather than the newest (which would move versions)."""
+    pages = [[ex("b", minutes(2)), ex("a", minutes(30))]]
+    outcome = select(pages, "arn:p", POLICY, locate=lambda arn: NOW - minutes(1))
+    assert [e.arn for e in outcome.executions] == ["arn:p"] and outcome.lagging
+    gone = select(pages, "arn:p", POLICY, locate=lambda arn: None)
+    assert [e.arn for e in gone.executions] == ["arn:b"] and not gone.lagging and not gone.previous_found

@@ -458,7 +458,7 @@ def test_publish_start_without_wait(tmp_path, capsys):
     assert items["action"] == "start" and items["status"] == "Executing"
     [(_, started)] = [call for call in client.calls if call[0] == "start"]
     assert started["PipelineExecutionDescription"].startswith(put.default_description(BUILD) + " [concourse")
-    assert re.search(r" saved( req=\w+)?\]$", started["PipelineExecutionDescription"])
+    assert re.search(r" saved( req=\w+)?( (before|after)=\S+)?\]$", started["PipelineExecutionDescription"])
     assert client.updates == []
     err = capsys.readouterr().err
     assert f"put: start {EXECUTION}\n" in err
@@ -622,7 +622,7 @@ def test_mark_saved_places_the_version_before_an_older_pending_execution(capsys)
     older = summary("o1", 30, "Executing")
     mine = summary("abc123", 20)
     client = PutClient(summaries=[summary("n1", 5, "Executing"), mine, older])
-    put._mark_saved(client, EXECUTION, {"PipelineExecutionDescription": "user text"}, FakeAWS().config)
+    put._mark_saved(client, EXECUTION, {"PipelineExecutionDescription": "user text"}, FakeAWS().config, own_holds=True)
     [update] = client.updates
     marker = parse_marker(update["PipelineExecutionDescription"])
     assert update["PipelineExecutionDescription"].startswith("user text [concourse")
@@ -701,7 +701,7 @@ def test_parameter_errors_quote_the_name_and_shorten_the_file_name(tmp_path):
 
 def test_mark_saved_ignores_pending_executions_newer_than_its_own(capsys):
     client = PutClient(summaries=[summary("n1", 5, "Executing"), summary("abc123", 20)])
-    put._mark_saved(client, EXECUTION, {}, FakeAWS().config)
+    put._mark_saved(client, EXECUTION, {}, FakeAWS().config, own_holds=True)
     [update] = client.updates
     assert parse_marker(update["PipelineExecutionDescription"]).before is None
     assert "still pending" not in capsys.readouterr().err

@@ -165,8 +165,16 @@ class World:
             # saves it on top.
             self.excused_moves = True
             self.past_first_check |= arn in self.before_first and arn not in self.at_risk
-        description = {"PipelineExecutionDescription": self.now[arn][2]}
-        put._mark_saved(self.backend.client, arn, description, self.config, sleep=no_sleep, clock=self.clock)
+        description = self.backend.client.describe_pipeline_execution(PipelineExecutionArn=arn)
+        put._mark_saved(
+            self.backend.client,
+            arn,
+            description,
+            self.config,
+            own_holds=put._held_to_the_end(description, self.config),
+            sleep=no_sleep,
+            clock=self.clock,
+        )
         self.now = self.backend.state()
         self.note_race(arn)
         self.concourse.save_put(arn)
@@ -320,7 +328,7 @@ WIDE_OPERATIONS = [
     ("stop_put", 1),  # action: stop, of a running or a finished execution
     ("retry_put", 1),  # action: retry, of a Failed or Stopped one
     ("delete", 0.3),
-    ("jump", 0),  # the clock jumps past hold_back_hours (a run of more than a day)
+    ("jump", 0.4),  # the clock jumps past hold_back_hours (a run of more than a day)
     ("check", 3),  # the history that puts ("train")
     ("check_deploy", 3),  # another Concourse pipeline, same source, gets only
     ("check_other", 1),  # a resource with another source on the same pipeline
@@ -484,7 +492,7 @@ class Histories(World):
         if self.fake.now - self.now[arn][1] >= HOLD_BACK and arn in self.deploy.history:
             # README "Ordering": a waiting put whose run outlasted hold_back_hours places its version after the
             # newest; another history that emitted the execution at its start before the put returned (its
-            # first check, say) then misses what lies between
+            # first check, say) then misses what lies between, or emits it again
             self.deploy_excused = True
         super().end_put(arn, aborted)
 
@@ -508,6 +516,8 @@ class Histories(World):
 @given(
     counted=statuses,
     seed=st.integers(0, 2**32),
+    # A listing that lags (lag > 0) still finds counterexamples beyond README "Ordering"'s exceptions (an
+    # execution or a marker hidden while the history goes past it); the deterministic lag cases are below.
     lag=st.sampled_from([0]),
     pages=st.sampled_from([(100, 10), (3, 2), (2, 1)]),
 )
@@ -529,11 +539,64 @@ def test_every_history_and_every_put_action(counted, seed, lag, pages) -> None:
         return  # max_pages was reached and the check said so (README "Cost")
     lost = world.lost(world.concourse, counted, common | world.at_risk | world.before_first)
     assert not lost, f"train lost {sorted(lost)}; history {world.concourse.history}"
-    assert not world.deploy.moves, f"deploy: an answer moved versions: {world.deploy.moves[0]}"
-    lost = world.lost(world.deploy, counted, common | world.first["deploy"])
-    assert not lost or world.deploy_excused, f"deploy lost {sorted(lost)}; history {world.deploy.history}"
+    if not world.deploy_excused:
+        assert not world.deploy.moves, f"deploy: an answer moved versions: {world.deploy.moves[0]}"
+        lost = world.lost(world.deploy, counted, common | world.first["deploy"])
+        assert not lost, f"deploy lost {sorted(lost)}; history {world.deploy.history}"
     assert not world.other.moves, f"other: an answer moved versions: {world.other.moves[0]}"
     lost = world.lost(world.other, world.other_config.statuses, common | world.first["other"])
     assert not lost, f"other lost {sorted(lost)}; history {world.other.history}"
     if not world.excused_moves:
         assert not world.concourse.moves, f"train: an answer moved versions: {world.concourse.moves[0]}"
+
+
+def lagging_world(lag: int) -> Histories:
+    world = Histories(DEFAULT_STATUSES, lag, 100, 10)
+    world.retried_by_put = set()
+    return world
+
+
+def test_a_put_goes_before_an_execution_the_listing_does_not_show_yet() -> None:
+    """Issue #22, case 6: an execution started elsewhere just before a put's start, hidden by a listing that
+    lags (or started between the put's listing and its start), comes after the put's version, not before."""
+    for older in (False, True):
+        world = lagging_world(lag=1)
+        with mock.patch.object(check, "utc_now", world.fake.clock):
+            if older:
+                world.apply(("outside",))
+                world.apply(("finish", 0, "Succeeded"))
+                world.apply(("check",))
+                world.apply(("check",))  # the listing shows it from the second call on
+                assert len(world.concourse.history) == 1
+                world.fake.lag = 3  # the next start stays unseen for a while
+            hidden = world.backend.outside()
+            world.put(wait=False)
+            world.backend.set_status(hidden, "Succeeded")
+            for _ in range(4):
+                world.check()
+        assert world.concourse.history[-1] == hidden, world.concourse.history
+        assert not world.concourse.moves
+
+
+def test_a_waiting_put_waits_for_the_listing_to_show_its_marker() -> None:
+    """Issue #22, case 7: a waiting put reads the listing until it shows the saved marker, so the check it is
+    handed to next never places it at its start (and loses what was pending before it)."""
+    world = lagging_world(lag=0)
+    with mock.patch.object(check, "utc_now", world.fake.clock):
+        world.apply(("outside",))
+        world.apply(("finish", 0, "Succeeded"))
+        world.apply(("check",))
+        pending = world.backend.outside()
+        world.put(wait=True)
+        (mine,) = world.waiting
+        world.backend.set_status(mine, "Succeeded")
+        world.fake.lag = 3
+        calls_before = world.fake.calls.get("ListPipelineExecutions", 0)
+        world.now = world.backend.state()
+        world.end_put(mine, aborted=False)
+        assert world.fake.calls["ListPipelineExecutions"] - calls_before >= 3  # it waited for the marker
+        world.fake.lag = 0
+        world.backend.set_status(pending, "Succeeded")
+        world.check()
+    assert world.concourse.history[-2:] == [mine, pending]
+    assert not world.concourse.moves
