@@ -30,12 +30,14 @@ from urllib.parse import parse_qs
 from moto.iam.models import get_account_id_from
 from moto.moto_api._internal.models import moto_api_backend
 from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
+from moto.sts.models import sts_backends
 
 from tests.emulator.control_api import PREFIX, ControlApi
 from tests.emulator.credentials import IssuedCredentials
 from tests.emulator.errors import ApiError
 from tests.emulator.faults import Faults, RequestLog, fault_error
-from tests.emulator.model import DEFAULT_ACCOUNT, DEFAULT_PAGE_SIZE, DEFAULT_REGION
+from tests.emulator.model import DEFAULT_ACCOUNT, DEFAULT_PAGE_SIZE, DEFAULT_REGION, partition_of
+from tests.emulator.permissions import Call, Permissions, request_params
 from tests.emulator.sagemaker_api import Caller, PipelinesApi
 from tests.emulator.store import Store
 
@@ -97,7 +99,15 @@ class EmulatorApp:
         self.faults = Faults()
         self.requests = RequestLog()
         self.credentials = IssuedCredentials()
-        self.control = ControlApi(self.store, self.faults, self.requests, reset_moto, credentials=self.credentials)
+        self.permissions = Permissions()
+        self.control = ControlApi(
+            self.store,
+            self.faults,
+            self.requests,
+            reset_moto,
+            credentials=self.credentials,
+            permissions=self.permissions,
+        )
         self.moto = DomainDispatcherApplication(create_backend_app)
 
     def warm_up(self) -> None:
@@ -119,6 +129,9 @@ class EmulatorApp:
         )
         if refused is not None:
             return _error(start_response, refused, request)
+        refused = self._permission_error(environ, request, body)
+        if refused is not None:
+            return _error(start_response, refused, request, front_layer=True)
         fault = self.faults.take(request.operation)
         if fault is not None:
             if fault.latency_seconds:
@@ -131,6 +144,21 @@ class EmulatorApp:
                 self._handle(environ, lambda *_args: lambda _data: None, request, body)
                 _drop(environ)
         return self._handle(environ, start_response, request, body)
+
+    def _permission_error(self, environ: dict[str, Any], request: AwsRequest, body: bytes) -> ApiError | None:
+        """AccessDenied when the permission mode is on and the call needs an action it does not allow."""
+        if self.permissions.allowed() is None:
+            return None
+        account = account_for(environ, request.access_key)
+        call = Call(
+            request.service,
+            request.operation,
+            request_params(body, request.json_protocol, environ.get("QUERY_STRING", "")),
+            principal_of(account, request),
+            account,
+            request.region,
+        )
+        return self.permissions.error_for(call, request.json_protocol)
 
     def _handle(
         self, environ: dict[str, Any], start_response: StartResponse, request: AwsRequest, body: bytes
@@ -202,6 +230,15 @@ class EmulatorApp:
         return [chunks]
 
 
+def principal_of(account: str, request: AwsRequest) -> str:
+    """Who is asking, as moto's STS GetCallerIdentity names it: the assumed role's session, else a user (whom
+    moto names ``arn:aws:sts::ACCOUNT:user/moto``; AWS names users in IAM's namespace)."""
+    backend = sts_backends[account][partition_of(request.region)]
+    _user_id, arn, _account = backend.get_caller_identity(request.access_key, request.region)
+    service, _, rest = str(arn).partition("::")
+    return f"{service.removesuffix(':sts')}:iam::{rest}" if rest.split(":", 1)[-1].startswith("user/") else str(arn)
+
+
 def reset_moto() -> None:
     moto_api_backend.reset()
 
@@ -236,10 +273,17 @@ def _drop(environ: dict[str, Any]) -> None:
     raise DropConnection("emulator fault: connection dropped without a response")
 
 
-def _respond(start_response: StartResponse, status: int, body: bytes, content_type: str) -> list[bytes]:
+def _respond(
+    start_response: StartResponse,
+    status: int,
+    body: bytes,
+    content_type: str,
+    headers: tuple[tuple[str, str], ...] = (),
+) -> list[bytes]:
     reasons = {
         200: "OK",
         400: "Bad Request",
+        403: "Forbidden",
         404: "Not Found",
         500: "Internal Server Error",
         503: "Service Unavailable",
@@ -250,13 +294,24 @@ def _respond(start_response: StartResponse, status: int, body: bytes, content_ty
             ("Content-Type", content_type),
             ("Content-Length", str(len(body))),
             ("x-amzn-RequestId", str(uuid.uuid4())),
+            *headers,
         ],
     )
     return [body]
 
 
-def _error(start_response: StartResponse, error: ApiError, request: AwsRequest) -> list[bytes]:
-    """An AWS error in the request's protocol: JSON for SageMaker and friends, XML for query services."""
+def _error(
+    start_response: StartResponse, error: ApiError, request: AwsRequest, *, front_layer: bool = False
+) -> list[bytes]:
+    """An AWS error in the request's protocol: JSON for SageMaker and friends, XML for query services.
+
+    ``front_layer``: an error of AWS's request layer (authorization) rather than the service's, which JSON
+    services send with a namespaced ``__type``, a capital ``Message`` and an ``x-amzn-ErrorType`` header.
+    """
+    if request.json_protocol and front_layer:
+        document = {"__type": f"com.amazon.coral.service#{error.code}", "Message": error.message}
+        header = (("x-amzn-ErrorType", f"{error.code}:http://internal.amazon.com/coral/com.amazon.coral.service/"),)
+        return _respond(start_response, error.status, json.dumps(document).encode(), _JSON_CONTENT_TYPE, header)
     if request.json_protocol:
         body = json.dumps({"__type": error.code, "message": error.message}).encode()
         return _respond(start_response, error.status, body, _JSON_CONTENT_TYPE)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import urllib.error
 import urllib.request
+from collections.abc import Iterable
 from datetime import datetime, timezone
 from typing import Any
 
@@ -240,6 +241,13 @@ class EmulatorClient:
         ``clear_faults`` or ``reset`` end it early.
         """
         self._call("inject_outage", {"seconds": seconds, "kinds": list(kinds)})
+
+    def set_permissions(self, actions: Iterable[str] | None) -> None:
+        """Permission mode: from now on only these IAM actions are allowed (``sagemaker:StartPipelineExecution``,
+        ``sts:AssumeRole``, ``iam:PassRole``; ``*`` wildcards, case-insensitive); every other AWS call answers
+        AccessDenied as AWS does. None turns the mode off (as ``reset`` does). The control API is never checked.
+        """
+        self._call_raw("set_permissions", {"actions": None if actions is None else list(actions)})
 
     def clear_faults(self) -> None:
         """Drop pending faults and credential faults."""

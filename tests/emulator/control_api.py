@@ -26,6 +26,7 @@ from tests.emulator.model import (
     now_ms,
     seconds,
 )
+from tests.emulator.permissions import Permissions
 from tests.emulator.steps import render_steps
 from tests.emulator.store import Store
 from tests.emulator.strict import Strictness
@@ -54,12 +55,14 @@ class ControlApi:
         requests: RequestLog,
         reset_moto: Callable[[], None],
         credentials: IssuedCredentials | None = None,
+        permissions: Permissions | None = None,
     ) -> None:
         self.store = store
         self.faults = faults
         self.requests = requests
         self.reset_moto = reset_moto
         self.credentials = credentials or IssuedCredentials()
+        self.permissions = permissions or Permissions()
 
     def handle(self, action: str, body: bytes) -> tuple[int, dict[str, Any]]:
         """(HTTP status, JSON document) for one control request."""
@@ -102,6 +105,7 @@ def _health(api: ControlApi, payload: dict[str, Any]) -> dict[str, Any]:
 def _reset(api: ControlApi, payload: dict[str, Any]) -> dict[str, Any]:
     api.store.reset()
     api.faults.clear()
+    api.permissions.set(None)
     api.requests.clear()
     api.reset_moto()
     return {}
@@ -270,6 +274,16 @@ def _credential_fault(api: ControlApi, payload: dict[str, Any]) -> dict[str, Any
 def _inject_outage(api: ControlApi, payload: dict[str, Any]) -> dict[str, Any]:
     api.faults.start_outage(float(payload["seconds"]), tuple(payload.get("kinds") or ("server_error",)))
     return {}
+
+
+@_action("set_permissions")
+def _set_permissions(api: ControlApi, payload: dict[str, Any]) -> dict[str, Any]:
+    """The permission mode (see permissions.py): ``actions`` is the allow-list, null turns the mode off."""
+    actions = payload.get("actions")
+    if actions is not None and (not isinstance(actions, list) or not all(isinstance(a, str) for a in actions)):
+        raise validation_error("actions must be a list of IAM action names, or null to turn the mode off.")
+    api.permissions.set(actions)
+    return {"actions": api.permissions.allowed()}
 
 
 @_action("clear_faults")
