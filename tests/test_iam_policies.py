@@ -118,9 +118,13 @@ def admin_client(emulator: Any) -> Any:
 
 
 def use_check(use: Use, pipeline: str) -> None:
-    use.emulator.seed_executions(pipeline, 3)
+    arns = use.emulator.seed_executions(pipeline, 3)
+    use.emulator.delete_execution(arns[0])
     use.enforce()
-    assert len(use.step("check").json) == 1  # the newest, as Concourse asks a first check
+    newest = use.step("check").json
+    assert len(newest) == 1  # the newest, as Concourse asks a first check
+    # a version on top that is gone: one DescribePipelineExecution tells, and the newest is answered
+    assert use.step("check", version={"execution_arn": arns[0]}).json == newest
 
 
 def use_get(use: Use, pipeline: str) -> None:
