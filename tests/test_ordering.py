@@ -99,3 +99,44 @@ def test_case_4_every_execution_finished_between_two_checks_is_a_version_in_star
     # a job that must see each of them uses `version: every`.
     example = README.read_text(encoding="utf-8").split("## Example pipeline", 1)[1].split("\n## ", 1)[0]
     assert re.search(r"version: every", example)
+
+
+def test_issue_22_case_1_a_get_only_pipeline_with_the_same_source_sees_every_put(run, emulator, pipeline, source):
+    """Two Concourse histories over one `source`: "train" puts, "deploy" only checks. A saved put version
+    that sorts after the version deploy's check is handed cannot be in deploy's history: it is emitted."""
+    z = emulator.start_execution(pipeline, start_time=NOW - dt.timedelta(minutes=30), status="Succeeded")
+    assert check(run, source, z) == [z]  # both histories start at z
+    builds = [{"BUILD_ID": str(100 + i), "BUILD_NAME": str(i)} for i in (1, 2)]  # two builds of train's job
+    puts = [run("out", {"source": source, "params": {}}, env=env).json["version"]["execution_arn"] for env in builds]
+    for arn in puts:
+        emulator.finish(arn, "Succeeded")
+    deploy = run("check", {"source": source, "version": {"execution_arn": z}})
+    assert versions(deploy) == [z, *puts], deploy.stderr  # deploy, handed z
+    assert check(run, source, puts[-1]) == [puts[-1]]  # train, handed its last put: nothing moves
+
+
+def test_issue_22_case_3_a_stop_of_a_finished_execution_still_held_back_is_marked(run, emulator, pipeline, source):
+    z = emulator.start_execution(pipeline, start_time=NOW - dt.timedelta(minutes=30), status="Succeeded")
+    a = emulator.start_execution(pipeline, start_time=NOW - dt.timedelta(minutes=20))  # holds x back
+    x = emulator.start_execution(pipeline, start_time=NOW - dt.timedelta(minutes=10), status="Succeeded")
+    assert check(run, source, z) == [z]
+    stopped = run("out", {"source": source, "params": {"action": "stop", "execution_arn": x}})
+    assert stopped.json["version"] == {"execution_arn": x}  # Concourse saves x on top: it is new
+    assert re.search(r" saved before=\S+/" + a.rsplit("/", 1)[-1] + r" at=\S+\]$", emulator.describe(x)["description"])
+    assert check(run, source, x) == [x]
+    emulator.finish(a, "Succeeded")
+    assert check(run, source, x) == [x, a]  # a is not lost, and nothing moves
+
+
+def test_issue_22_case_2_a_retry_of_an_execution_that_is_not_a_version_is_marked(run, emulator, pipeline, source):
+    counted = {**source, "statuses": ["Succeeded"]}
+    z = emulator.start_execution(pipeline, start_time=NOW - dt.timedelta(minutes=30), status="Succeeded")
+    f = emulator.start_execution(pipeline, start_time=NOW - dt.timedelta(minutes=20), status="Failed")
+    a = emulator.start_execution(pipeline, start_time=NOW - dt.timedelta(minutes=10))  # still running
+    assert check(run, counted, z) == [z]
+    retried = run("out", {"source": counted, "params": {"action": "retry", "execution_arn": f}})
+    assert retried.json["version"] == {"execution_arn": f}
+    # nothing after it is a version yet: it keeps its place, marked saved (Concourse put it on top)
+    assert re.search(r" saved at=\S+\]$", emulator.describe(f)["description"])
+    emulator.finish(a, "Succeeded")
+    assert check(run, counted, f) == [f, a]  # a follows the retried version: not lost
