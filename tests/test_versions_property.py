@@ -548,6 +548,12 @@ def test_every_history_and_every_put_action(counted, seed, lag, pages) -> None:
     assert not lost, f"other lost {sorted(lost)}; history {world.other.history}"
     if not world.excused_moves:
         assert not world.concourse.moves, f"train: an answer moved versions: {world.concourse.moves[0]}"
+        if page_size == 100:  # nothing new: one call, in every history
+            for config, concourse in ((world.config, world.concourse), (world.config, world.deploy)):
+                world.fake.calls.clear()
+                with mock.patch.object(check, "utc_now", world.fake.clock):
+                    world.run_check(config, concourse, set())
+                assert world.fake.calls == {"ListPipelineExecutions": 1}
 
 
 def lagging_world(lag: int) -> Histories:
