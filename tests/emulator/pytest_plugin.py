@@ -2,8 +2,9 @@
 
 ``emulator_server`` starts one emulator subprocess per test session (start-up imports moto and
 botocore's SageMaker model, about a second); ``emulator`` hands each test the same client after a
-``reset()``, so tests share the process but never each other's state. AWS credentials are left alone:
-tests pass fake ones explicitly.
+``reset()``, so tests share the process but never each other's state. Under pytest-xdist each worker is a
+session of its own: one emulator per worker, each on a port the system picked (port 0), so workers never
+share one. AWS credentials are left alone: tests pass fake ones explicitly.
 """
 
 from __future__ import annotations
