@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from sagemaker_pipeline_resource.config import RUNNING_STATUSES
 from sagemaker_pipeline_resource.marker import Marker, parse
@@ -209,6 +209,9 @@ class Frontier:
     holder: Execution | None  # the first execution still pending: the put's version sits just before it
     own: Execution | None  # the summary of the execution about to be saved, when it already exists
     earlier: Execution | None  # an execution this put step started in an earlier attempt (same request)
+    # every listed execution that carries a request hash, by that hash (the newest one for a hash): a put
+    # step looks up the executions of its earlier attempts here (put._attempt)
+    requests: dict[str, Execution] = field(default_factory=dict)
 
 
 def frontier(
@@ -228,17 +231,14 @@ def frontier(
         if _window_read(seen, policy) and (own is None or own in seen):
             break
     mine = seen.get(own) if own is not None else None
-    earlier = next(
-        (
-            execution
-            for execution in seen.values()
-            if request is not None and execution.marker is not None and execution.marker.request == request
-        ),
-        None,
-    )
+    requests: dict[str, Execution] = {}
+    for execution in sorted(seen.values(), key=lambda execution: execution.order):
+        if execution.marker is not None and execution.marker.request is not None:
+            requests[execution.marker.request] = execution  # newer ones replace older ones
+    earlier = requests.get(request) if request is not None else None
     for execution in policy.ordered(seen.values()):
         if mine is not None and policy.key(execution) >= policy.key(mine):
             break
         if execution.arn != own and policy.holds(execution):
-            return Frontier(execution, mine, earlier)
-    return Frontier(None, mine, earlier)
+            return Frontier(execution, mine, earlier, requests)
+    return Frontier(None, mine, earlier, requests)
