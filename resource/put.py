@@ -389,6 +389,10 @@ def _failure(description: dict[str, Any], steps: list[dict[str, Any]]) -> str:
     return "; ".join(lines) if lines else "no failure reason given"
 
 
+# The first pause of a put without wait riding out an outage (then doubling, as a wait's backoff does).
+NO_WAIT_PAUSE = 2.0
+
+
 @dataclass(frozen=True)
 class _Weather:
     """The outage budget of every call after the execution exists (one :class:`waiter.Outage`, shared with
@@ -401,8 +405,10 @@ class _Weather:
 
     @classmethod
     def of(cls, aws: AWS, params: PutParams) -> _Weather:
+        """Without ``wait`` (no poll_interval to start from) the backoff starts at :data:`NO_WAIT_PAUSE`."""
         outage = Outage(params.outage_budget, _log, who="wait" if params.wait else "put")
-        return cls(outage, params.poll_interval, functools.partial(is_transient, refreshable=aws.refreshable))
+        pause = params.poll_interval if params.wait else NO_WAIT_PAUSE
+        return cls(outage, pause, functools.partial(is_transient, refreshable=aws.refreshable))
 
     def __call__(self, call: Callable[[], T]) -> T:
         return ride_out(call, self.outage, poll_interval=self.poll_interval, is_transient=self.is_transient)
