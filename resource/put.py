@@ -19,7 +19,6 @@ Every param is validated, and the execution to act on is resolved, before the fi
 from __future__ import annotations
 
 import contextlib
-import dataclasses
 import datetime as dt
 import functools
 import hashlib
@@ -51,7 +50,6 @@ from sagemaker_pipeline_resource.fields import bounds_of, check_length
 from sagemaker_pipeline_resource.get import failing_steps, list_steps, metadata
 from sagemaker_pipeline_resource.history import Execution
 from sagemaker_pipeline_resource.marker import Marker, attach, request_of, scope_of
-from sagemaker_pipeline_resource.marker import parse as parse_marker
 from sagemaker_pipeline_resource.steps import step_label
 from sagemaker_pipeline_resource.transient import is_transient
 from sagemaker_pipeline_resource.version import ExecutionVersion
@@ -513,8 +511,6 @@ def _mark_saved(client: Any, arn: str, description: dict[str, Any], config: Sour
     If this call fails the put fails, so Concourse saves nothing and check emits the execution itself.
     """
     marker = _marker(client, config, True, own=arn)
-    started = parse_marker(description.get("PipelineExecutionDescription"))  # its request: attempts find it
-    marker = dataclasses.replace(marker, request=started.request if started else None)
     text = attach(description.get("PipelineExecutionDescription"), marker)
     client.update_pipeline_execution(PipelineExecutionArn=arn, PipelineExecutionDescription=text)
 
