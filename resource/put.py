@@ -433,7 +433,7 @@ def _wait(
 
 @contextlib.contextmanager
 def _abortable(aws: AWS, params: PutParams, *, action: str, arn: str, build: BuildMetadata) -> Iterator[None]:
-    """From the moment the ARN is known until the wait ends: on an abort (SIGTERM/SIGINT), say so and stop
+    """From the moment the ARN is known until the wait ends: on an abort (a signal of abort.SIGNALS), say so and stop
     what this put started or retried (``stop_on_abort``), then let the abort end the process."""
     if not params.wait:
         yield  # no wait: the put ends in seconds, and an abort then is Python's default

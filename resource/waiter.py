@@ -8,8 +8,9 @@ training run reads as a handful of lines in the build log.
 A wait can last hours, so it outlives AWS's bad moments: a poll that fails in a way that may pass
 (:mod:`transient`: throttling, 5xx, dropped connections, timeouts, expiring credentials) is tried again
 with backoff, and the outage is logged once when it starts and once when it ends; only ``outage_budget``
-seconds of continuous failure give up. Any other error is raised at once. SIGTERM and SIGINT during the
-wait raise :class:`abort.Aborted` (see :mod:`abort`): the caller decides what to stop.
+seconds of continuous failure give up. Any other error is raised at once. An abort's signals (SIGTERM,
+SIGINT, SIGHUP, SIGQUIT) during the wait raise :class:`abort.Aborted` (see :mod:`abort`): the caller decides
+what to stop. :func:`ride_out` gives the calls around a wait the same outage handling.
 """
 
 from __future__ import annotations
