@@ -247,11 +247,11 @@ class AWS:
         )
 
     def sagemaker(self, *, quick: bool = False) -> Any:
-        """The SageMaker client; ``quick``: short timeouts and one retry, for the last call after an abort."""
+        """The SageMaker client; ``quick``: short timeouts and no retry, for the last call after an abort."""
         if not quick:
             return self.client("sagemaker", self.config.endpoint_url)
         config = self.botocore_config().merge(
-            Config(retries={"total_max_attempts": 2}, connect_timeout=3, read_timeout=5)
+            Config(retries={"total_max_attempts": 1}, connect_timeout=2, read_timeout=3)
         )
         self.resolved_credentials()  # registered for redaction before any request, as in client()
         return self.session.create_client(

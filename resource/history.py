@@ -29,7 +29,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from sagemaker_pipeline_resource.config import RUNNING_STATUSES
 from sagemaker_pipeline_resource.marker import Marker, parse
@@ -249,6 +249,9 @@ class Frontier:
 
     pending_before_own: bool = False  # something before ``own`` was pending (so ``own`` was held back)
     latest_start: dt.datetime | None = None  # the newest start time listed (AWS's clock)
+    # every listed execution that carries a request hash, by that hash (the newest one for a hash): a put
+    # step looks up the executions of its earlier attempts here (put._attempt)
+    requests: dict[str, Execution] = field(default_factory=dict)
 
     def in_history(self, policy: Policy) -> bool:
         """Whether ``own`` is a version of this history already, as far as a put can tell: a put of this
@@ -308,29 +311,26 @@ def frontier(
         if _window_read(seen, policy) and (own is None or own in seen):
             break
     mine = seen.get(own) if own is not None else None
-    earlier = next(
-        (
-            execution
-            for execution in seen.values()
-            if request is not None and execution.marker is not None and execution.marker.request == request
-        ),
-        None,
-    )
+    requests: dict[str, Execution] = {}
+    for execution in sorted(seen.values(), key=lambda execution: execution.order):
+        if execution.marker is not None and execution.marker.request is not None:
+            requests[execution.marker.request] = execution  # newer ones replace older ones
+    earlier = requests.get(request) if request is not None else None
     latest = max((execution.start_time for execution in seen.values()), default=None)
     ordered = policy.ordered(seen.values())
     newest = max((execution for execution in ordered if execution.arn != own), key=lambda e: e.order, default=None)
     if mine is None:
         holder = next((execution for execution in ordered if policy.holds(execution)), None)
-        return Frontier(holder, None, earlier, None if holder else newest, latest_start=latest)
+        return Frontier(holder, None, earlier, None if holder else newest, latest_start=latest, requests=requests)
     index = ordered.index(mine)
     before = next((execution for execution in ordered[:index] if policy.holds(execution)), None)
     if before is not None:
-        return Frontier(before, mine, earlier, pending_before_own=True, latest_start=latest)
+        return Frontier(before, mine, earlier, pending_before_own=True, latest_start=latest, requests=requests)
     after = ordered[index + 1 :]
     if not own_holds and _passed(after, policy):
         holder = next((execution for execution in after if policy.holds(execution)), None)
-        return Frontier(holder, mine, earlier, None if holder else newest, latest_start=latest)
-    return Frontier(None, mine, earlier, at_own_start=True, latest_start=latest)
+        return Frontier(holder, mine, earlier, None if holder else newest, latest_start=latest, requests=requests)
+    return Frontier(None, mine, earlier, at_own_start=True, latest_start=latest, requests=requests)
 
 
 def _passed(after: list[Execution], policy: Policy) -> bool:

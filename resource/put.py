@@ -2,9 +2,16 @@
 
 Idempotency: StartPipelineExecution (like Stop and Retry) takes a ``ClientRequestToken``; boto3 fills in a
 random one when none is given, which protects nothing across a retried step. Here it is derived from the
-Concourse build (team, pipeline, instance vars, job, build name and id) and from the request itself, so a
-put step that Concourse retries, or that runs again after its response was lost, gets back the execution
-the first attempt started instead of starting a second one; two different puts in one build still differ.
+Concourse build (team, pipeline, instance vars, job, build name and id) and from the request itself (with
+``definition_file``, the pipeline version deployed), so a put step that runs again after its response was
+lost gets back the execution the first attempt started instead of starting a second one; two different puts
+in one build still differ. Concourse's ``attempts:`` runs the same step again after a failure and says
+nothing about which attempt it is, so a start numbers its attempts itself (:func:`_attempt`): the n-th
+execution a step starts carries the n-th token of a fixed sequence in its marker, and a step that runs again
+re-attaches to the newest one unless that one failed or was stopped, when it starts the next.
+
+Once the execution exists, every call the put still makes rides out AWS's outages within
+``params.outage_budget`` (:func:`waiter.ride_out`), and every error names the execution.
 
 Every param is validated, and the execution to act on is resolved, before the first AWS call.
 """
@@ -15,16 +22,18 @@ import contextlib
 import datetime as dt
 import functools
 import hashlib
+import itertools
 import json
 import os
 import re
 import sys
+import threading
 import time
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from botocore import exceptions as bex
 from concoursetools import BuildMetadata
@@ -39,12 +48,14 @@ from sagemaker_pipeline_resource.deploy import deploy, load_definition
 from sagemaker_pipeline_resource.errors import ResourceError, shown
 from sagemaker_pipeline_resource.fields import bounds_of, check_length
 from sagemaker_pipeline_resource.get import failing_steps, list_steps, metadata
-from sagemaker_pipeline_resource.history import Frontier
-from sagemaker_pipeline_resource.marker import Marker, attach, request_of, scope_of
+from sagemaker_pipeline_resource.history import Execution, Frontier
+from sagemaker_pipeline_resource.marker import Marker, attach, parse, request_of, scope_of
 from sagemaker_pipeline_resource.steps import step_label
 from sagemaker_pipeline_resource.transient import is_transient
 from sagemaker_pipeline_resource.version import ExecutionVersion
-from sagemaker_pipeline_resource.waiter import WaitResult, wait
+from sagemaker_pipeline_resource.waiter import Outage, WaitResult, ride_out, wait
+
+T = TypeVar("T")
 
 PARAMETER_NAME = re.compile(r"[A-Za-z0-9\-_]{1,256}")
 # AWS's PipelineExecutionName: letters and digits, any dashes between them (its pattern); the length (1 to 82)
@@ -150,6 +161,45 @@ def request_token(build: BuildMetadata, action: str, arguments: dict[str, Any]) 
         "request": arguments,
     }
     return hashlib.sha256(json.dumps(identity, sort_keys=True, default=str).encode()).hexdigest()
+
+
+def attempt_token(base: str, attempt: int) -> str:
+    """The token of the ``attempt``-th execution one put step starts: ``base`` itself first, then a hash of
+    it and the number, so that every run of the step computes the same sequence and can find each one."""
+    if attempt == 1:
+        return base
+    return hashlib.sha256(f"{base}/attempt {attempt}".encode()).hexdigest()
+
+
+# An earlier attempt's execution in one of these is spent: a step that runs again starts the next one. It
+# failed (or ended with failures), or was stopped (stop_on_timeout, an abort, by hand) or is being stopped.
+SPENT = frozenset({"Failed", "CompletedWithFailures", "Stopped", "Stopping"})
+
+
+def _attempt(base: str, by_request: Mapping[str, Execution]) -> tuple[str, Execution | None]:
+    """The token this run of a start sends, and the execution of an earlier attempt it re-attaches to.
+
+    ``by_request``: the listed executions by their marker's request hash. Attempt 1's token is ``base``;
+    while the execution that attempt n started is spent, attempt n + 1 is looked for; the first attempt with
+    no execution starts one, one whose execution runs or succeeded is re-attached to (the same token and
+    request: AWS hands back that execution).
+    """
+    for attempt in itertools.count(1):
+        token = attempt_token(base, attempt)
+        earlier = by_request.get(request_of(token))
+        if earlier is None or earlier.status not in SPENT:
+            return token, earlier
+        print(f"put: {earlier.arn}, started by an earlier attempt of this step, is {earlier.status}: this attempt "
+              "starts another", file=sys.stderr)  # fmt: skip
+    raise AssertionError("unreachable")  # pragma: no cover
+
+
+def _cover_the_version(request: Request, params: PutParams, build: BuildMetadata) -> None:
+    """After a deploy: the derived token covers the pipeline version it pinned, so that a second put of the
+    same build that deployed another definition (or an attempt after the file changed) starts its own."""
+    if params.client_request_token is None and in_concourse(build):
+        arguments = {key: value for key, value in request.arguments.items() if key != "ClientRequestToken"}
+        request.arguments["ClientRequestToken"] = request_token(build, request.action, arguments)
 
 
 def _resolve_execution(params: PutParams, sources: Path, aws: AWS) -> str:
@@ -270,15 +320,29 @@ def _send(client: Any, request: Request) -> str:
     return arn
 
 
-def _stop_on_abort(aws: AWS, arn: str, build: BuildMetadata) -> None:
-    """Stop the execution after an abort, quickly (Concourse kills the process soon): short timeouts, no
-    long retries, and a failure is reported, not raised (the abort is what the build must show)."""
-    try:
-        client = aws.sagemaker(quick=True)
-        if stop(client, arn, request_token(build, "stop-on-abort", {"arn": arn})) is None:
-            print(f"put: asked {arn} to stop (params.stop_on_abort)", file=sys.stderr)
-    except (bex.ClientError, bex.BotoCoreError, ResourceError) as error:
-        print(f"put: could not stop {arn} ({error}): stop it by hand", file=sys.stderr)
+# How long the stop after an abort may take in all before the put gives up on it and exits.
+ABORT_DEADLINE = 5.0
+
+
+def _stop_on_abort(aws: AWS, arn: str, build: BuildMetadata, deadline: float = ABORT_DEADLINE) -> None:
+    """Stop the execution after an abort, quickly (Concourse kills the process soon): short timeouts and no
+    retries (``aws.sagemaker(quick=True)``), at most ``deadline`` seconds in all whatever the network does
+    (the stop runs in a thread that is abandoned then), and a failure is reported, not raised (the abort is
+    what the build must show)."""
+
+    def attempt() -> None:
+        try:
+            client = aws.sagemaker(quick=True)
+            if stop(client, arn, request_token(build, "stop-on-abort", {"arn": arn})) is None:
+                print(f"put: asked {arn} to stop (params.stop_on_abort)", file=sys.stderr)
+        except (bex.ClientError, bex.BotoCoreError, ResourceError) as error:
+            print(f"put: could not stop {arn} ({error}): stop it by hand", file=sys.stderr)
+
+    worker = threading.Thread(target=attempt, name="stop-on-abort", daemon=True)
+    worker.start()
+    worker.join(deadline)
+    if worker.is_alive():
+        print(f"put: could not stop {arn}: AWS did not answer within {deadline:g} s: stop it by hand", file=sys.stderr)
 
 
 # DescribePipelineExecution right after StartPipelineExecution: how often to ask, and the first pause.
@@ -286,16 +350,26 @@ VISIBLE_TRIES = 5
 VISIBLE_PAUSE = 0.5
 
 
-def describe_new(client: Any, arn: str, sleep: Callable[[float], None] = time.sleep) -> dict[str, Any]:
+def _direct(call: Callable[[], T]) -> T:
+    return call()
+
+
+def describe_new(
+    client: Any,
+    arn: str,
+    sleep: Callable[[float], None] = time.sleep,
+    weather: Callable[[Callable[[], dict[str, Any]]], dict[str, Any]] = _direct,
+) -> dict[str, Any]:
     """Describe a just-started execution, which may not be found for a moment.
 
     AWS's reads are eventually consistent: an ARN that StartPipelineExecution has just returned can be
     ResourceNotFound for a short while. That is not an error of the put, so it is asked again, with
-    doubling pauses (0.5 + 1 + 2 + 4 s at most), before ResourceNotFound is believed.
+    doubling pauses (0.5 + 1 + 2 + 4 s at most), before ResourceNotFound is believed. ``weather``: how
+    each describe rides out an outage (:class:`_Weather`).
     """
     for attempt in range(1, VISIBLE_TRIES + 1):
         try:
-            description: dict[str, Any] = client.describe_pipeline_execution(PipelineExecutionArn=arn)
+            description: dict[str, Any] = weather(lambda: client.describe_pipeline_execution(PipelineExecutionArn=arn))
             return description
         except client.exceptions.ResourceNotFound:
             if attempt == VISIBLE_TRIES:
@@ -313,7 +387,38 @@ def _failure(description: dict[str, Any], steps: list[dict[str, Any]]) -> str:
     return "; ".join(lines) if lines else "no failure reason given"
 
 
-def _wait(aws: AWS, client: Any, params: PutParams, *, action: str, arn: str, sent_at: dt.datetime) -> WaitResult:
+# The first pause of a put without wait riding out an outage (then doubling, as a wait's backoff does).
+NO_WAIT_PAUSE = 2.0
+
+
+@dataclass(frozen=True)
+class _Weather:
+    """The outage budget of every call after the execution exists (one :class:`waiter.Outage`, shared with
+    the wait, so that an outage across several calls is logged and budgeted once): a failure there would
+    fail the put while its execution runs on."""
+
+    outage: Outage
+    poll_interval: float
+    is_transient: Callable[[BaseException], bool]
+
+    @classmethod
+    def of(cls, aws: AWS, params: PutParams) -> _Weather:
+        """Without ``wait`` (no poll_interval to start from) the backoff starts at :data:`NO_WAIT_PAUSE`."""
+        outage = Outage(params.outage_budget, _log, who="wait" if params.wait else "put")
+        pause = params.poll_interval if params.wait else NO_WAIT_PAUSE
+        return cls(outage, pause, functools.partial(is_transient, refreshable=aws.refreshable))
+
+    def __call__(self, call: Callable[[], T]) -> T:
+        return ride_out(call, self.outage, poll_interval=self.poll_interval, is_transient=self.is_transient)
+
+
+def _log(line: str) -> None:
+    print(line, file=sys.stderr, flush=True)
+
+
+def _wait(
+    client: Any, params: PutParams, weather: _Weather, *, action: str, arn: str, sent_at: dt.datetime
+) -> WaitResult:
     return wait(
         client,
         arn,
@@ -321,13 +426,14 @@ def _wait(aws: AWS, client: Any, params: PutParams, *, action: str, arn: str, se
         params.timeout,
         not_before=sent_at if action == "retry" else None,
         outage_budget=params.outage_budget,
-        is_transient=functools.partial(is_transient, refreshable=aws.refreshable),
+        is_transient=weather.is_transient,
+        outage=weather.outage,
     )
 
 
 @contextlib.contextmanager
 def _abortable(aws: AWS, params: PutParams, *, action: str, arn: str, build: BuildMetadata) -> Iterator[None]:
-    """From the moment the ARN is known until the wait ends: on an abort (SIGTERM/SIGINT), say so and stop
+    """From the moment the ARN is known until the wait ends: on an abort (a signal of abort.SIGNALS), say so and stop
     what this put started or retried (``stop_on_abort``), then let the abort end the process."""
     if not params.wait:
         yield  # no wait: the put ends in seconds, and an abort then is Python's default
@@ -365,8 +471,9 @@ def _placement(client: Any, config: SourceConfig, arn: str, action: str) -> tupl
     return ("in_place" if action == "retry" else None), False
 
 
-def _mark_start(client: Any, request: Request, config: SourceConfig, saved: bool) -> None:
-    """Append the marker to the description (after the request token was derived: a retried step keeps it).
+def _mark_start(client: Any, request: Request, config: SourceConfig, saved: bool, *, attempts: bool = True) -> None:
+    """Choose the attempt's token (:func:`_attempt`; ``attempts`` false: an explicit or random token, used as
+    it is) and append the marker to the description.
 
     Without ``wait`` Concourse saves the version as soon as the put exits, so the marker says ``saved`` and
     where; with ``wait`` it says ``waiting`` until :func:`_mark_saved` (a wait that fails saves nothing).
@@ -375,14 +482,24 @@ def _mark_start(client: Any, request: Request, config: SourceConfig, saved: bool
     execution an earlier attempt started, when there is one.
     """
     arguments = request.arguments
-    scope, token = scope_of(config), request_of(str(arguments["ClientRequestToken"]))
+    base = str(arguments["ClientRequestToken"])
+    found = pending(client, config)
+    if attempts:
+        chosen, earlier = _attempt(base, found.requests)
+    else:
+        chosen, earlier = base, found.requests.get(request_of(base))
+    arguments["ClientRequestToken"] = chosen
+    scope, token = scope_of(config), request_of(chosen)
+    if earlier is not None:
+        print(
+            f"put: {earlier.arn} was started by an earlier attempt of this step ({earlier.status}): re-attaching",
+            file=sys.stderr,
+        )
     if not saved:
         marker = Marker(scope, False, request=token)
     else:
-        found = pending(client, config, request=token)
-        if found.earlier is not None:
-            print(f"put: {found.earlier.arn} was started by an earlier attempt of this step", file=sys.stderr)
-            arguments["PipelineExecutionDescription"] = found.earlier.description
+        if earlier is not None:
+            arguments["PipelineExecutionDescription"] = earlier.description
             return
         _say_where(found)
         marker = found.marker(scope, None, token)
@@ -428,12 +545,14 @@ def _mark_saved(
     put then reads the listing until it shows the marker: a check handed this version that still saw the old
     description would place it at its start and lose what was pending before it.
     """
+    previous = parse(description.get("PipelineExecutionDescription"))
+    request = previous.request if previous else None  # it stays: a step run again finds this execution by it
     if in_place:
-        marker = Marker(scope_of(config), True, at=clock())
+        marker = Marker(scope_of(config), True, request=request, at=clock())
     else:
         found = pending(client, config, arn, own_holds=own_holds)
         _say_where(found)
-        marker = found.marker(scope_of(config), clock())
+        marker = found.marker(scope_of(config), clock(), request)
     text = attach(description.get("PipelineExecutionDescription"), marker)
     client.update_pipeline_execution(PipelineExecutionArn=arn, PipelineExecutionDescription=text)
     for attempt in range(1, VISIBLE_MARK_TRIES + 1):
@@ -449,6 +568,9 @@ def _mark_saved(
     )
 
 
+_DONE = {"start": "started", "stop": "stopped", "retry": "retried"}
+
+
 def publish(
     aws: AWS, params: PutParams, sources: Path, build: BuildMetadata
 ) -> tuple[ExecutionVersion, dict[str, str]]:
@@ -459,49 +581,32 @@ def publish(
     if definition is not None:
         deployment = deploy(aws, params, definition, functools.partial(request_token, build))
         request.arguments["PipelineVersionId"] = deployment.version_id
+        _cover_the_version(request, params, build)
     target = request.arguments.get("PipelineExecutionArn", str(config.pipeline_arn))
     with translate_errors(f"the put action '{request.action}' on {target}", config):
         client = aws.sagemaker()
         if request.action == "start":
-            _mark_start(client, request, config, saved=not params.wait)
+            attempts = params.client_request_token is None and in_concourse(build)
+            _mark_start(client, request, config, saved=not params.wait, attempts=attempts)
         mark_existing: str | None = None
         holds = False
         if request.action in ("stop", "retry"):
             mark_existing, holds = _placement(client, config, request.arguments["PipelineExecutionArn"], request.action)
         sent_at = dt.datetime.now(dt.timezone.utc)
         arn = _send(client, request)
-        print(f"put: {request.action} {arn}", file=sys.stderr)
-        steps: list[dict[str, Any]] | None = None
-        with _abortable(aws, params, action=request.action, arn=arn, build=build):
-            if request.action == "start":
-                description = describe_new(client, arn)  # the wait's first read, too, must find it
-            timed_out = False
-            if params.wait:
-                result = _wait(aws, client, params, action=request.action, arn=arn, sent_at=sent_at)
-                description, steps, timed_out = result.description, result.steps, result.timed_out
-        if not params.wait:
-            if request.action != "start":
-                description = client.describe_pipeline_execution(PipelineExecutionArn=arn)
-            if description.get("PipelineExecutionStatus") in RUNNING_STATUSES:
-                print(
-                    "put: not waiting here; the get that Concourse runs after this put waits for the execution "
-                    "to finish (get params wait: true by default). To skip that wait, set "
-                    "`get_params: {wait: false}` (writes its current state) or `no_get: true` on this step.",
-                    file=sys.stderr,
-                )
-        if timed_out and params.stop_on_timeout:
-            finished = stop(client, arn, request_token(build, "stop-on-timeout", {"arn": arn}))
-            if finished is None:
-                print(f"put: timed out: asked {arn} to stop", file=sys.stderr)
-            else:  # it finished as the time ran out: that is the outcome
-                description, steps, timed_out = finished, list_steps(client, arn), False
+    print(f"put: {request.action} {arn}", file=sys.stderr)
+    weather = _Weather.of(aws, params)
+    with translate_errors(f"following up on the execution {arn} that this put {_DONE[request.action]}", config):
+        description, steps, timed_out = _follow(
+            aws, client, params, weather, request=request, arn=arn, sent_at=sent_at, build=build
+        )
         status = str(description.get("PipelineExecutionStatus"))
-        if timed_out:
-            raise ResourceError(
-                f"The execution {arn} was still {status} after params.timeout ({params.timeout:g} s)"
-                + (" and was asked to stop." if params.stop_on_timeout else "; it keeps running."),
-                "Raise params.timeout, or set stop_on_timeout: true to stop it when the time is up.",
-            )
+    if timed_out:
+        raise ResourceError(
+            f"The execution {arn} was still {status} after params.timeout ({params.timeout:g} s)"
+            + (" and was asked to stop." if params.stop_on_timeout else "; it keeps running."),
+            "Raise params.timeout, or set stop_on_timeout: true to stop it when the time is up.",
+        )
     if params.wait and request.action != "stop" and status in params.fail_on:
         raise ResourceError(
             f"The execution {arn} ended {status}: {_failure(description, steps or [])}.",
@@ -516,8 +621,55 @@ def publish(
             _held_to_the_end(description, config) if request.action == "start" else holds and request.action == "stop"
         )
         with translate_errors(f"marking {arn} as this put's version", config):
-            _mark_saved(client, arn, description, config, own_holds=own_holds, in_place=mark_existing == "in_place")
+            weather(
+                lambda: _mark_saved(
+                    client, arn, description, config, own_holds=own_holds, in_place=mark_existing == "in_place"
+                )
+            )
     items = metadata(description, steps, config.pipeline_arn)
     items["action"] = request.action
     items.update(deployment.metadata() if deployment else {})
     return ExecutionVersion(arn), items
+
+
+def _follow(
+    aws: AWS,
+    client: Any,
+    params: PutParams,
+    weather: _Weather,
+    *,
+    request: Request,
+    arn: str,
+    sent_at: dt.datetime,
+    build: BuildMetadata,
+) -> tuple[dict[str, Any], list[dict[str, Any]] | None, bool]:
+    """After the call: describe the execution, wait for it (``wait``), stop it on a timeout. Every call rides
+    out AWS's outages (``weather``). Returns its description, its steps (when listed) and whether it timed out.
+    """
+    action = request.action
+    steps: list[dict[str, Any]] | None = None
+    timed_out = False
+    with _abortable(aws, params, action=action, arn=arn, build=build):
+        if action == "start":
+            description = describe_new(client, arn, weather=weather)  # the wait's first read, too, must find it
+        if params.wait:
+            result = _wait(client, params, weather, action=action, arn=arn, sent_at=sent_at)
+            description, steps, timed_out = result.description, result.steps, result.timed_out
+    if not params.wait:
+        if action != "start":
+            description = weather(lambda: client.describe_pipeline_execution(PipelineExecutionArn=arn))
+        if description.get("PipelineExecutionStatus") in RUNNING_STATUSES:
+            print(
+                "put: not waiting here; the get that Concourse runs after this put waits for the execution "
+                "to finish (get params wait: true by default). To skip that wait, set "
+                "`get_params: {wait: false}` (writes its current state) or `no_get: true` on this step.",
+                file=sys.stderr,
+            )
+    if timed_out and params.stop_on_timeout:
+        token = request_token(build, "stop-on-timeout", {"arn": arn})
+        finished = weather(lambda: stop(client, arn, token))
+        if finished is None:
+            print(f"put: timed out: asked {arn} to stop", file=sys.stderr)
+        else:  # it finished as the time ran out: that is the outcome
+            description, steps, timed_out = finished, weather(lambda: list_steps(client, arn)), False
+    return description, steps, timed_out

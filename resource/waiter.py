@@ -8,8 +8,9 @@ training run reads as a handful of lines in the build log.
 A wait can last hours, so it outlives AWS's bad moments: a poll that fails in a way that may pass
 (:mod:`transient`: throttling, 5xx, dropped connections, timeouts, expiring credentials) is tried again
 with backoff, and the outage is logged once when it starts and once when it ends; only ``outage_budget``
-seconds of continuous failure give up. Any other error is raised at once. SIGTERM and SIGINT during the
-wait raise :class:`abort.Aborted` (see :mod:`abort`): the caller decides what to stop.
+seconds of continuous failure give up. Any other error is raised at once. An abort's signals (SIGTERM,
+SIGINT, SIGHUP, SIGQUIT) during the wait raise :class:`abort.Aborted` (see :mod:`abort`): the caller decides
+what to stop. :func:`ride_out` gives the calls around a wait the same outage handling.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ import sys
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 from sagemaker_pipeline_resource import abort, jsonio, transient
 from sagemaker_pipeline_resource.config import DEFAULT_OUTAGE_BUDGET, RUNNING_STATUSES
@@ -73,25 +74,28 @@ def _seconds(value: float) -> str:
 
 
 @dataclass
-class _Outage:
-    """The failed polls in a row: when the run started, how many, and what to log."""
+class Outage:
+    """The failed calls in a row: when the run started, how many, and what to log (``who`` says which part of
+    the put or get is riding it out). One is shared by every call that follows an execution, so that an outage
+    spanning several of them is logged, and budgeted, once."""
 
     budget: float
     write: Callable[[str], None]
     started: float | None = None
     failures: int = 0
+    who: str = "wait"
 
     def failed(self, error: Exception, now: float, poll_interval: float) -> float:
         """Seconds to wait before polling again; raises ``error`` when the budget is spent."""
         if self.started is None:
             self.started, self.failures = now, 0
-            self.write(f"wait: AWS is failing ({transient.summary(error)}); polling again with backoff for up to "
-                       f"{_seconds(self.budget)} (params.outage_budget)")  # fmt: skip
+            self.write(f"{self.who}: AWS is failing ({transient.summary(error)}); polling again with backoff for "
+                       f"up to {_seconds(self.budget)} (params.outage_budget)")  # fmt: skip
         self.failures += 1
         spent = now - self.started
         if spent >= self.budget:
-            self.write(f"wait: giving up: AWS has failed for {_seconds(spent)}, {self.failures} polls in a row "
-                       f"(params.outage_budget is {_seconds(self.budget)})")  # fmt: skip
+            self.write(f"{self.who}: giving up: AWS has failed for {_seconds(spent)}, {self.failures} polls in a "
+                       f"row (params.outage_budget is {_seconds(self.budget)})")  # fmt: skip
             raise error
         cap = max(poll_interval, min(MAX_BACKOFF, BACKOFF_POLLS * poll_interval))
         backoff = min(poll_interval * 2 ** (self.failures - 1), cap)
@@ -99,7 +103,8 @@ class _Outage:
 
     def recovered(self, now: float) -> None:
         if self.started is not None:
-            self.write(f"wait: AWS answers again after {_seconds(now - self.started)} ({self.failures} failed polls)")
+            self.write(f"{self.who}: AWS answers again after {_seconds(now - self.started)} ({self.failures} failed "
+                       "polls)")  # fmt: skip
             self.started = None
 
 
@@ -145,18 +150,20 @@ def wait(
     sleep: Callable[[float], None] = time.sleep,
     clock: Callable[[], float] = time.monotonic,
     write: Callable[[str], None] = _stderr,
+    outage: Outage | None = None,
 ) -> WaitResult:
     """Poll until the execution leaves Executing/Stopping, or ``timeout`` seconds have passed.
 
     ``not_before`` (for a retry, whose execution was already finished): a final status last modified before
     it is the old outcome, not the retry's, and is polled again, unless the execution was seen running
     since, or :data:`STALE_LIMIT` seconds have passed (clock skew between us and AWS cannot make the wait
-    endless). ``outage_budget``: seconds of continuous transient failure to ride out (0: none).
+    endless). ``outage_budget``: seconds of continuous transient failure to ride out (0: none); ``outage``:
+    one already running (the put's calls right before the wait share it, see :func:`ride_out`).
     """
     progress = Progress(write=write)
     started = clock()
     deadline = None if timeout is None else started + timeout
-    outage = _Outage(outage_budget, write)
+    outage = outage or Outage(outage_budget, write)
     staleness = _Staleness(not_before, started, write)
     last_status = None
     result: WaitResult | None = None
@@ -190,3 +197,32 @@ def wait(
                 sleep(max(deadline - clock(), 0.0))
                 return WaitResult(result.description, result.steps, timed_out=True)
             sleep(pause)
+
+
+T = TypeVar("T")
+
+
+def ride_out(
+    call: Callable[[], T],
+    outage: Outage,
+    *,
+    poll_interval: float,
+    is_transient: Callable[[BaseException], bool] = transient.is_transient,
+    sleep: Callable[[float], None] = time.sleep,
+    clock: Callable[[], float] = time.monotonic,
+) -> T:
+    """``call()``, made again with the wait's backoff while it fails transiently, within ``outage``'s budget.
+
+    For the calls around a wait (the describe right after a start, the marker, a stop on timeout): each is
+    safe to make again, and failing on one would fail a put whose execution runs on.
+    """
+    while True:
+        try:
+            result = call()
+        except Exception as error:
+            if not is_transient(error):
+                raise
+            sleep(outage.failed(error, clock(), poll_interval))
+        else:
+            outage.recovered(clock())
+            return result

@@ -231,15 +231,26 @@ def test_without_any_one_action_a_step_fails_naming_it(name, action, make_use, p
     assert last.startswith("error:") and action in last, last
 
 
-@pytest.mark.parametrize("action", ["sagemaker:ListPipelineExecutions", "sagemaker:UpdatePipelineExecution"])
-def test_a_waiting_put_without_a_marker_action_fails_after_the_run(action, run, emulator, source):
-    """The README's warning: the marker's actions are needed last, once the execution has succeeded."""
+def test_a_waiting_put_without_update_fails_after_the_run(run, emulator, source):
+    """The README's warning: UpdatePipelineExecution is needed last, once the execution has succeeded."""
+    action = "sagemaker:UpdatePipelineExecution"
     emulator.set_lifecycle(finish_after_polls=1)
     emulator.set_permissions([a for a in ACTIONS["put"] if a != action])
     result = run("out", {"source": source, "params": {"wait": True, "poll_interval": 1}})
     assert result.returncode == 1 and action in result.stderr.splitlines()[-1]
     arn = result.stderr.split("put: start ")[1].split()[0]
     assert emulator.describe(arn)["status"] == "Succeeded"
+
+
+def test_a_put_without_list_fails_before_it_starts_anything(run, emulator, source, pipeline):
+    """ListPipelineExecutions comes first (earlier attempts, where the version goes): nothing is started."""
+    action = "sagemaker:ListPipelineExecutions"
+    emulator.set_permissions([a for a in ACTIONS["put"] if a != action])
+    result = run("out", {"source": source, "params": {"wait": True, "poll_interval": 1}})
+    assert result.returncode == 1 and action in result.stderr.splitlines()[-1]
+    assert "put: start " not in result.stderr
+    emulator.set_permissions(None)
+    assert emulator.request_counts().get("StartPipelineExecution", 0) == 0
 
 
 def test_doctor_needs_checks_policy_and_describe_pipeline(run, emulator, sts_source):

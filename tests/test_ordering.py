@@ -68,7 +68,9 @@ def test_case_1_a_waiting_put_that_succeeds_goes_before_what_is_still_pending(ru
     emulator.set_lifecycle(finish_after_polls=1, final_status="Succeeded")
     put = run("out", {"source": source, "params": {"wait": True, "poll_interval": 1}})
     b = put.json["version"]["execution_arn"]
-    assert re.search(r" saved before=\S+/" + a.rsplit("/", 1)[-1] + r" at=\S+\]$", emulator.describe(b)["description"])
+    assert re.search(
+        r" saved( req=\w+)? before=\S+/" + a.rsplit("/", 1)[-1] + r" at=\S+\]$", emulator.describe(b)["description"]
+    )
     assert check(run, source, b) == [b]
     emulator.finish(a, "Succeeded")
     assert check(run, source, b) == [b, a]
@@ -122,7 +124,9 @@ def test_issue_22_case_3_a_stop_of_a_finished_execution_still_held_back_is_marke
     assert check(run, source, z) == [z]
     stopped = run("out", {"source": source, "params": {"action": "stop", "execution_arn": x}})
     assert stopped.json["version"] == {"execution_arn": x}  # Concourse saves x on top: it is new
-    assert re.search(r" saved before=\S+/" + a.rsplit("/", 1)[-1] + r" at=\S+\]$", emulator.describe(x)["description"])
+    assert re.search(
+        r" saved( req=\w+)? before=\S+/" + a.rsplit("/", 1)[-1] + r" at=\S+\]$", emulator.describe(x)["description"]
+    )
     assert check(run, source, x) == [x]
     emulator.finish(a, "Succeeded")
     assert check(run, source, x) == [x, a]  # a is not lost, and nothing moves
@@ -137,6 +141,6 @@ def test_issue_22_case_2_a_retry_of_an_execution_that_is_not_a_version_is_marked
     retried = run("out", {"source": counted, "params": {"action": "retry", "execution_arn": f}})
     assert retried.json["version"] == {"execution_arn": f}
     # nothing after it is a version yet: it keeps its place, marked saved (Concourse put it on top)
-    assert re.search(r" saved at=\S+\]$", emulator.describe(f)["description"])
+    assert re.search(r" saved( req=\w+)? at=\S+\]$", emulator.describe(f)["description"])
     emulator.finish(a, "Succeeded")
     assert check(run, counted, f) == [f, a]  # a follows the retried version: not lost

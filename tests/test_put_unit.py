@@ -10,6 +10,7 @@ import datetime as dt
 import hashlib
 import json
 import re
+import threading
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +21,8 @@ from concoursetools import BuildMetadata
 from sagemaker_pipeline_resource import put
 from sagemaker_pipeline_resource.config import PutParams, SourceConfig
 from sagemaker_pipeline_resource.errors import ResourceError
+from sagemaker_pipeline_resource.history import Execution
+from sagemaker_pipeline_resource.marker import Marker, request_of
 from sagemaker_pipeline_resource.marker import parse as parse_marker
 from tests.test_waiter import Clock
 
@@ -448,6 +451,8 @@ def fast_wait(monkeypatch):
     clock = Clock()
     real = put.wait
     monkeypatch.setattr(put, "wait", lambda *a, **k: real(*a, **k, sleep=clock.sleep, clock=clock))
+    ride = put.ride_out
+    monkeypatch.setattr(put, "ride_out", lambda *a, **k: ride(*a, **k, sleep=clock.sleep, clock=clock))
     return clock
 
 
@@ -705,3 +710,81 @@ def test_mark_saved_ignores_pending_executions_newer_than_its_own(capsys):
     [update] = client.updates
     assert parse_marker(update["PipelineExecutionDescription"]).before is None
     assert "still pending" not in capsys.readouterr().err
+
+
+# Attempts, outages after the start, the bounded stop on abort ----------------------------------------------
+
+
+def attempt_of(token: str, status: str, name: str) -> Execution:
+    return Execution(f"{PIPELINE}/execution/{name}", status, NOW, Marker("00000000", False, request=request_of(token)))
+
+
+def test_each_attempt_after_a_spent_execution_gets_the_next_token(capsys):
+    base = "b" * 64
+    tokens = [put.attempt_token(base, attempt) for attempt in (1, 2, 3)]
+    assert tokens[0] == base and len(set(tokens)) == 3 and all(len(token) == 64 for token in tokens)
+    assert put._attempt(base, {}) == (base, None)
+    failed, stopped = attempt_of(tokens[0], "Failed", "e1"), attempt_of(tokens[1], "Stopping", "e2")
+    by_request = {failed.marker.request: failed, stopped.marker.request: stopped}
+    assert put._attempt(base, by_request) == (tokens[2], None)
+    err = capsys.readouterr().err
+    assert "e1, started by an earlier attempt of this step, is Failed: this attempt starts another" in err
+    assert "e2, started by an earlier attempt of this step, is Stopping" in err
+    for status in ("Executing", "Succeeded"):
+        running = attempt_of(tokens[1], status, "e2")
+        assert put._attempt(base, {failed.marker.request: failed, running.marker.request: running}) == (
+            tokens[1], running
+        )  # fmt: skip
+
+
+def test_a_deploy_s_version_is_in_the_token(tmp_path):
+    request = put.build_request(params(), tmp_path, BUILD, FakeAWS())
+    before = request.arguments["ClientRequestToken"]
+    request.arguments["PipelineVersionId"] = 2
+    put._cover_the_version(request, params(), BUILD)
+    two = request.arguments["ClientRequestToken"]
+    request.arguments["PipelineVersionId"] = 3
+    put._cover_the_version(request, params(), BUILD)
+    assert len({before, two, request.arguments["ClientRequestToken"]}) == 3
+    explicit = put.build_request(params(client_request_token="t" * 32), tmp_path, BUILD, FakeAWS())
+    put._cover_the_version(explicit, params(client_request_token="t" * 32), BUILD)
+    assert explicit.arguments["ClientRequestToken"] == "t" * 32
+
+
+def test_publish_rides_out_an_outage_after_the_start(tmp_path, fast_wait, capsys):
+    """Without wait: the describe after the start is throttled three times, then answers (backoff 2, 4, 8 s)."""
+    throttled = [client_error("ThrottlingException")] * 3
+    client = PutClient(starts=[{"PipelineExecutionArn": EXECUTION}], describes=[*throttled, described("Executing")])
+    version, items = put.publish(PublishAWS(client), params(), tmp_path, BUILD)
+    assert version.execution_arn == EXECUTION and items["status"] == "Executing"
+    assert fast_wait.sleeps == [2.0, 4.0, 8.0]
+    err = capsys.readouterr().err
+    assert err.count("put: AWS is failing (ThrottlingException: m)") == 1 and "put: AWS answers again" in err
+
+
+def test_an_outage_after_the_start_that_outlasts_the_budget_names_the_execution(tmp_path, fast_wait, capsys):
+    client = PutClient(
+        starts=[{"PipelineExecutionArn": EXECUTION}], describes=[client_error("ThrottlingException")] * 50
+    )
+    error = error_of(put.publish, PublishAWS(client), params(wait=True, outage_budget=60), tmp_path, BUILD)
+    assert error.message.startswith(f"AWS refused following up on the execution {EXECUTION} that this put started")
+    assert sum(fast_wait.sleeps) == 60  # the budget, on the test's clock
+    assert "wait: giving up" in capsys.readouterr().err
+
+
+def test_stop_on_abort_gives_up_at_its_deadline(capsys):
+    """The stop after an abort hangs (AWS does not answer): the put says so and goes on after the deadline."""
+    release = threading.Event()
+
+    class Hanging(PutClient):
+        def stop_pipeline_execution(self, **kwargs):
+            release.wait(10)
+            return {}
+
+    put._stop_on_abort(PublishAWS(Hanging()), EXECUTION, BUILD, deadline=0.2)
+    err = capsys.readouterr().err
+    release.set()
+    for thread in threading.enumerate():
+        if thread.name == "stop-on-abort":
+            thread.join(10)  # abandoned in the put (the process exits); here it must not print into another test
+    assert err == f"put: could not stop {EXECUTION}: AWS did not answer within 0.2 s: stop it by hand\n"

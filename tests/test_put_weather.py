@@ -4,6 +4,7 @@ API call, stop of what already finished, stop_on_timeout racing the finish, and 
 from __future__ import annotations
 
 import json
+import re
 import signal
 import subprocess
 import threading
@@ -13,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from tests.conftest import BUILD_ENV, assert_no_secrets, clean_env, status_of
+from tests.conftest import ACCESS_KEY_ID, BUILD_ENV, assert_no_secrets, clean_env, status_of
 
 FAST = {"wait": True, "poll_interval": 1}
 
@@ -140,7 +141,9 @@ def test_stop_on_timeout_racing_the_finish_reports_the_final_status(run, emulato
     assert "had already finished (Succeeded)" in result.stderr and "timed out" not in result.stderr
 
 
-@pytest.mark.parametrize(("signum", "code"), [(signal.SIGTERM, 143), (signal.SIGINT, 130)])
+@pytest.mark.parametrize(
+    ("signum", "code"), [(signal.SIGTERM, 143), (signal.SIGINT, 130), (signal.SIGHUP, 129), (signal.SIGQUIT, 131)]
+)
 def test_abort_during_the_wait_stops_the_execution(steps_dir, tmp_path, emulator, source, sm, signum, code):
     emulator.set_lifecycle()  # would run forever
     put = Running(steps_dir, tmp_path / "put", {"source": source, "params": FAST})
@@ -194,3 +197,55 @@ def test_abort_before_the_first_poll_still_stops_the_execution(steps_dir, tmp_pa
     arn = put.arn()
     time.sleep(3)  # visible now: the stop was taken, or the put said to stop it by hand
     assert status_of(sm, arn) in ("Stopping", "Stopped") or "stop it by hand" in stderr
+
+
+@pytest.mark.parametrize("params", [FAST, {}], ids=["wait", "no-wait"])
+def test_an_outage_right_after_the_start_is_ridden_out(run, emulator, source, params):
+    """The describe right after StartPipelineExecution answers 5xx (beyond botocore's retries): the put rides
+    it out within the outage budget, with or without wait, instead of failing while its execution runs on."""
+    emulator.set_lifecycle(finish_after_polls=2, final_status="Succeeded")
+    emulator.inject_fault("server_error", count=6, operation="DescribePipelineExecution")  # 3 calls' worth
+    result = run("out", {"source": source, "params": params})
+    assert result.json["version"]["execution_arn"] in result.stderr
+    assert result.stderr.count("AWS is failing") == 1 and result.stderr.count("AWS answers again") == 1
+    assert "Traceback" not in result.stderr
+
+
+def test_the_marker_rides_out_an_outage(run, emulator, source, sm):
+    """UpdatePipelineExecution (the marker a waiting put writes just before it succeeds) answers 5xx."""
+    emulator.set_lifecycle(finish_after_polls=1, final_status="Succeeded")
+    emulator.inject_fault("server_error", count=4, operation="UpdatePipelineExecution")
+    result = run("out", {"source": source, "params": FAST})
+    arn = result.json["version"]["execution_arn"]
+    description = sm.describe_pipeline_execution(PipelineExecutionArn=arn)["PipelineExecutionDescription"]
+    assert re.search(r" saved[ \]]", description) and "AWS answers again" in result.stderr
+
+
+def test_an_error_after_the_start_names_the_execution(run, emulator, source):
+    """A permanent error once the execution exists: the message names it, not the put action."""
+    emulator.set_lifecycle()
+    emulator.credential_fault(ACCESS_KEY_ID, "access_denied", operation="DescribePipelineExecution")
+    result = run("out", {"source": source, "params": FAST})
+    assert result.returncode == 1 and result.stdout == ""
+    arn = result.stderr.split("put: start ")[1].split()[0]
+    assert f"error: AWS refused following up on the execution {arn} that this put started: AccessDenied" in (
+        result.stderr
+    )
+    assert "the put action" not in result.stderr and "Traceback" not in result.stderr
+
+
+def test_abort_while_aws_does_not_answer_ends_within_seconds(steps_dir, tmp_path, emulator, source, sm):
+    """AWS stops answering (every call hangs), then the build is aborted: the stop is tried, briefly, and the
+    put exits saying to stop the execution by hand, within a few seconds."""
+    emulator.set_lifecycle()
+    put = Running(steps_dir, tmp_path / "put", {"source": source, "params": FAST})
+    put.wait_for("execution ")
+    emulator.inject_fault("latency", count=10, latency_seconds=20)
+    put.process.send_signal(signal.SIGTERM)
+    sent = time.monotonic()
+    returncode, stdout, stderr = put.finish(timeout=60)
+    took = time.monotonic() - sent
+    emulator.clear_faults()
+    assert returncode == 143 and stdout == "" and "Traceback" not in stderr
+    assert f"could not stop {put.arn()}" in stderr and "stop it by hand" in stderr
+    assert took < 12, f"the abort took {took:.0f} s"  # the stop gives up after 5 s; before, it took 20 s
