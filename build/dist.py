@@ -5,7 +5,7 @@
     python build/dist.py --notes                                        # this version's CHANGELOG section
     python build/dist.py --print-version
 
-One version, one source of truth: ``__version__`` in resource/__init__.py (hatchling reads the same line),
+One version, one source of truth: ``__version__`` in the package's __init__.py (hatchling reads the same line),
 read here without importing the package. Artifacts, in ``--out`` (default dist/):
 
 - ``sagemaker-pipeline-resource-VERSION.pyz``: built by build/build_pyz.py, the one recipe that ``make pyz``
@@ -48,7 +48,7 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 NAME = "sagemaker-pipeline-resource"
-VERSION_FILE = ROOT / "resource" / "__init__.py"
+VERSION_FILE = ROOT / "resource" / "sagemaker_pipeline_resource" / "__init__.py"
 CHANGELOG = ROOT / "CHANGELOG.md"
 SUMS_NAME = "SHA256SUMS"
 VERSION_LABEL = "org.opencontainers.image.version"
@@ -66,7 +66,7 @@ class DistError(RuntimeError):
 
 
 def package_version(path: Path = VERSION_FILE) -> str:
-    """``__version__`` from resource/__init__.py, read as text (the line hatchling reads too)."""
+    """``__version__`` from the package's __init__.py, read as text (the line hatchling reads too)."""
     match = re.search(r"""^__version__\s*=\s*["']([^"']+)["']""", path.read_text(encoding="utf-8"), re.MULTILINE)
     if match is None:
         raise DistError(f"no __version__ = '...' line in {path}")
@@ -145,11 +145,11 @@ def check_tag(tag: str, version: str, changelog: str) -> list[str]:
     problems: list[str] = []
     if VERSION_RE.fullmatch(version) is None:
         problems.append(
-            f"package version {version!r} (resource/__init__.py) is not N.N.N or a pre-release N.N.N(a|b|rc)N"
+            f"package version {version!r} (the package's __init__.py) is not N.N.N or a pre-release N.N.N(a|b|rc)N"
         )
     if tag != f"v{version}":
         problems.append(
-            f"tag {tag!r} does not match the package version {version!r} (resource/__init__.py): "
+            f"tag {tag!r} does not match the package version {version!r} (the package's __init__.py): "
             f"tag v{version}, or bump __version__ and tag again"
         )
     dates = changelog_versions(changelog)
@@ -285,7 +285,7 @@ def build(out: Path, *, image: bool, base: str | None) -> list[Path]:
     version = package_version()
     out.mkdir(parents=True, exist_ok=True)
     (out / SUMS_NAME).unlink(missing_ok=True)
-    log(f"version {version} (resource/__init__.py)")
+    log(f"version {version} (the package's __init__.py)")
     artifacts = [build_reproducible_pyz(out, version)]
     log(f"{artifacts[0].name}: reproducible, --version prints '{NAME} {version}'")
     if not image:

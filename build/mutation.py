@@ -95,7 +95,9 @@ def prepare(module: str, tests: tuple[str, ...]) -> Path:
     work = WORK / module
     shutil.rmtree(work, ignore_errors=True)
     package = work / "src" / "sagemaker_pipeline_resource"
-    shutil.copytree(ROOT / "resource", package, ignore=shutil.ignore_patterns("__pycache__"))
+    shutil.copytree(
+        ROOT / "resource" / "sagemaker_pipeline_resource", package, ignore=shutil.ignore_patterns("__pycache__")
+    )
     # The whole tests/ package (test files import its helpers), but only the module's files are selected,
     # and of those only the in-process tests: the scratch conftest deselects any that runs the .pyz.
     shutil.copytree(ROOT / "tests", work / "tests", ignore=shutil.ignore_patterns("__pycache__", "image", "bench"))

@@ -2,7 +2,7 @@
 
 import pytest
 
-from sagemaker_pipeline_resource.arns import parse_execution_arn, parse_pipeline_arn
+from sagemaker_pipeline_resource.config.arns import parse_execution_arn, parse_pipeline_arn
 from sagemaker_pipeline_resource.errors import ResourceError
 
 

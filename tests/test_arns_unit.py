@@ -6,7 +6,7 @@ one piece of the message a user reads, so that dropping or changing it fails a t
 
 import pytest
 
-from sagemaker_pipeline_resource.arns import (
+from sagemaker_pipeline_resource.config.arns import (
     EXECUTION_FORM,
     PIPELINE_FORM,
     ExecutionArn,

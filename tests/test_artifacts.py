@@ -9,7 +9,7 @@ from typing import Any
 
 import yaml
 
-from sagemaker_pipeline_resource.config import PutParams
+from sagemaker_pipeline_resource.config.params import PutParams
 
 STEPS = [
     {"name": "Preprocess", "type": "Processing"},

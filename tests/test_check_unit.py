@@ -11,10 +11,10 @@ import pytest
 from botocore.stub import Stubber
 
 from sagemaker_pipeline_resource import check as check_module
-from sagemaker_pipeline_resource.config import SourceConfig
+from sagemaker_pipeline_resource.config.params import SourceConfig
 from sagemaker_pipeline_resource.errors import ResourceError
-from sagemaker_pipeline_resource.marker import Marker, attach, scope_of
-from sagemaker_pipeline_resource.version import ExecutionVersion
+from sagemaker_pipeline_resource.versions.marker import Marker, attach, scope_of
+from sagemaker_pipeline_resource.versions.version import ExecutionVersion
 
 PIPELINE = "arn:aws:sagemaker:us-east-1:123456789012:pipeline/churn"
 NOW = dt.datetime.now(dt.timezone.utc)

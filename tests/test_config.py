@@ -2,7 +2,7 @@
 
 import pytest
 
-from sagemaker_pipeline_resource.config import DEFAULT_STATUSES, PutParams, SourceConfig
+from sagemaker_pipeline_resource.config.params import DEFAULT_STATUSES, PutParams, SourceConfig
 from sagemaker_pipeline_resource.errors import ResourceError
 
 ARN = "arn:aws:sagemaker:us-east-1:123456789012:pipeline/churn"

@@ -31,8 +31,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from sagemaker_pipeline_resource.config import GetParams, PutParams, SourceConfig
-from sagemaker_pipeline_resource.version import ExecutionVersion
+from sagemaker_pipeline_resource.config.params import GetParams, PutParams, SourceConfig
+from sagemaker_pipeline_resource.versions.version import ExecutionVersion
 from tests.conftest import BUILD_ENV, assert_no_secrets, clean_env
 
 EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "40"))

@@ -2,8 +2,8 @@
 
 import datetime as dt
 
-from sagemaker_pipeline_resource.history import Execution, Policy, select
-from sagemaker_pipeline_resource.marker import Marker
+from sagemaker_pipeline_resource.versions.marker import Marker
+from sagemaker_pipeline_resource.versions.ordering import Execution, Policy, select
 
 NOW = dt.datetime(2026, 11, 27, 12, 0, tzinfo=dt.timezone.utc)
 POLICY = Policy(frozenset({"Succeeded", "Failed", "Stopped"}), dt.timedelta(hours=24), NOW)

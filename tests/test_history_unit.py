@@ -5,8 +5,8 @@ Written to kill the mutants tests/test_history.py let survive (``make mutation``
 
 import datetime as dt
 
-from sagemaker_pipeline_resource.history import Execution, Outcome, Policy, frontier, select
-from sagemaker_pipeline_resource.marker import Marker
+from sagemaker_pipeline_resource.versions.marker import Marker
+from sagemaker_pipeline_resource.versions.ordering import Execution, Outcome, Policy, frontier, select
 
 NOW = dt.datetime(2026, 11, 27, 12, 0, tzinfo=dt.timezone.utc)
 DAY = dt.timedelta(hours=24)

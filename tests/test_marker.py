@@ -2,8 +2,16 @@
 
 import datetime as dt
 
-from sagemaker_pipeline_resource.config import SourceConfig
-from sagemaker_pipeline_resource.marker import MAX_DESCRIPTION, Marker, attach, parse, request_of, scope_of, strip
+from sagemaker_pipeline_resource.config.params import SourceConfig
+from sagemaker_pipeline_resource.versions.marker import (
+    MAX_DESCRIPTION,
+    Marker,
+    attach,
+    parse,
+    request_of,
+    scope_of,
+    strip,
+)
 
 START = dt.datetime(2026, 11, 27, 12, 0, 0, 123000, tzinfo=dt.timezone.utc)
 PIPELINE = "arn:aws:sagemaker:us-east-1:123456789012:pipeline/churn"

@@ -3,7 +3,7 @@
 import json
 import re
 
-from sagemaker_pipeline_resource.marker import strip
+from sagemaker_pipeline_resource.versions.marker import strip
 from tests.conftest import BUILD_ENV
 
 

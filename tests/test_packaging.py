@@ -31,7 +31,7 @@ import pytest
 from botocore import xform_name
 
 ROOT = Path(__file__).resolve().parent.parent
-RESOURCE = ROOT / "resource"
+RESOURCE = ROOT / "resource" / "sagemaker_pipeline_resource"
 MAX_PYZ_BYTES = 3_000_000
 # Methods of a botocore client that are not API operations.
 CLIENT_HELPERS = frozenset({"get_paginator", "can_paginate", "get_waiter", "close", "generate_presigned_url"})
@@ -66,7 +66,7 @@ def full_models() -> dict[str, set[str]]:
 
 
 def _sources() -> dict[Path, str]:
-    return {path: path.read_text(encoding="utf-8") for path in sorted(RESOURCE.glob("*.py"))}
+    return {path: path.read_text(encoding="utf-8") for path in sorted(RESOURCE.rglob("*.py"))}
 
 
 def used_operations(full_models: dict[str, set[str]]) -> dict[str, set[str]]:
@@ -323,7 +323,7 @@ def test_two_builds_give_the_same_bytes_whatever_the_umask(tmp_path):
     outputs = []
     for umask in (0o022, 0o002):
         tree = checkout(tmp_path / f"checkout-{umask:03o}", umask)
-        assert (tree / "resource" / "cli.py").stat().st_mode & 0o777 == 0o666 & ~umask
+        assert (tree / "resource" / "sagemaker_pipeline_resource" / "cli.py").stat().st_mode & 0o777 == 0o666 & ~umask
         output = tmp_path / f"umask-{umask:03o}.pyz"
         subprocess.run(
             [sys.executable, str(tree / "build" / "build_pyz.py"), "--output", str(output)],

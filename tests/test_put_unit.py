@@ -18,12 +18,12 @@ import pytest
 from botocore import exceptions as bex
 from concoursetools import BuildMetadata
 
-from sagemaker_pipeline_resource import put
-from sagemaker_pipeline_resource.config import PutParams, SourceConfig
+from sagemaker_pipeline_resource.config.params import PutParams, SourceConfig
 from sagemaker_pipeline_resource.errors import ResourceError
-from sagemaker_pipeline_resource.history import Execution
-from sagemaker_pipeline_resource.marker import Marker, request_of
-from sagemaker_pipeline_resource.marker import parse as parse_marker
+from sagemaker_pipeline_resource.put import step as put
+from sagemaker_pipeline_resource.versions.marker import Marker, request_of
+from sagemaker_pipeline_resource.versions.marker import parse as parse_marker
+from sagemaker_pipeline_resource.versions.ordering import Execution
 from tests.test_waiter import Clock
 
 PIPELINE = "arn:aws:sagemaker:us-east-1:123456789012:pipeline/churn"

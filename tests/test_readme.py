@@ -28,9 +28,9 @@ from typing import Any
 
 import pytest
 
-from sagemaker_pipeline_resource.config import GetParams, PutParams, SourceConfig
+from sagemaker_pipeline_resource.config.fields import Bounds
+from sagemaker_pipeline_resource.config.params import GetParams, PutParams, SourceConfig
 from sagemaker_pipeline_resource.errors import ResourceError
-from sagemaker_pipeline_resource.fields import Bounds
 
 README = Path(__file__).resolve().parent.parent / "README.md"
 TABLES: dict[str, type] = {"source": SourceConfig, "get": GetParams, "put": PutParams}

@@ -19,10 +19,10 @@ from typing import Any
 import botocore
 import pytest
 
-from sagemaker_pipeline_resource.arns import parse_execution_arn, parse_pipeline_arn
-from sagemaker_pipeline_resource.config import PUT_ACTIONS, WAIT_ONLY, PutParams
+from sagemaker_pipeline_resource.config.arns import parse_execution_arn, parse_pipeline_arn
+from sagemaker_pipeline_resource.config.params import PUT_ACTIONS, WAIT_ONLY, PutParams
 from sagemaker_pipeline_resource.errors import ResourceError
-from sagemaker_pipeline_resource.get import metadata
+from sagemaker_pipeline_resource.get.step import metadata
 from tests.conftest import clean_env, parameters_of
 
 

@@ -16,8 +16,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from sagemaker_pipeline_resource import redact
-from sagemaker_pipeline_resource.aws import AWS
-from sagemaker_pipeline_resource.config import SourceConfig
+from sagemaker_pipeline_resource.aws.session import AWS
+from sagemaker_pipeline_resource.config.params import SourceConfig
 from tests.conftest import ACCESS_KEY_ID, SECRET_ACCESS_KEY
 
 NOW = dt.datetime.now(dt.timezone.utc)

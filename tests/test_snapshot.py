@@ -20,7 +20,7 @@ from typing import Any
 
 import pytest
 
-from sagemaker_pipeline_resource import snapshot
+from sagemaker_pipeline_resource.startup import snapshot
 from tests.conftest import clean_env, reported, shiv_python, through_the_launcher
 
 DEBUG = {"SAGEMAKER_PIPELINE_RESOURCE_DEBUG": "1"}
@@ -99,7 +99,7 @@ def test_what_is_recorded(layout: Path, payload: dict[str, Any]) -> None:
     assert (kind, locations) == (snapshot.SOURCE, [str(layout / "site-packages" / "botocore")])
     assert any(kind == snapshot.EXTENSION for kind, _, _ in modules.values()), "extension modules (e.g. _ssl)"
     # Neither the steps a check does not run nor frozen or built-in modules.
-    assert "sagemaker_pipeline_resource.put" not in modules
+    assert "sagemaker_pipeline_resource.put.step" not in modules
     assert "sys" not in modules and "_frozen_importlib" not in modules
     patterns = recorded["patterns"]
     assert len(patterns) > 50
@@ -130,7 +130,7 @@ def test_the_finder_hands_each_module_to_pythons_own_loaders(layout: Path, paylo
     code = f"""
 import importlib.machinery, json, sys
 sys.path.append({str(layout / "site-packages")!r})
-from sagemaker_pipeline_resource import snapshot
+from sagemaker_pipeline_resource.startup import snapshot
 print(snapshot.replay({str(layout / snapshot.FILE_NAME)!r}))
 import botocore.client, _ssl, re
 finder = sys.meta_path[0]
@@ -241,7 +241,7 @@ STAND_IN_CASES = """
 import builtins, inspect, json, sys
 from dataclasses import dataclass, field
 from typing import NamedTuple, get_type_hints
-from sagemaker_pipeline_resource import snapshot
+from sagemaker_pipeline_resource.startup import snapshot
 
 # Replay or record (a test helper, not a path the resource takes): here, record.
 snapshot._recording = True
@@ -299,7 +299,7 @@ def test_the_stand_ins_compile_as_the_built_ins_would(pyz: Path) -> None:
 
 def test_a_replayed_check_runs_recorded_code_objects(layout: Path, payload: dict[str, Any]) -> None:
     record(layout, payload)
-    replayed = "len(sys.modules['sagemaker_pipeline_resource.snapshot'].replayed_sources)"
+    replayed = "len(sys.modules['sagemaker_pipeline_resource.startup.snapshot'].replayed_sources)"
     done = subprocess.run(
         [sys.executable, "-I", "-S", "-c", through_the_launcher(layout / "check", replayed)],
         input=json.dumps(payload), env=clean_env(), capture_output=True, text=True, timeout=120, check=False,

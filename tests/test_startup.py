@@ -25,7 +25,8 @@ from typing import Any
 
 import pytest
 
-from sagemaker_pipeline_resource import cli, startup
+from sagemaker_pipeline_resource import cli
+from sagemaker_pipeline_resource.startup import deferrals as startup
 from tests.conftest import clean_env, reported, shiv_python, through_the_launcher
 
 # Modules that only the deferred code imports: none of them may show up during a check.
@@ -208,7 +209,7 @@ def test_a_check_leaves_every_deferred_module_unrun(
     """The whole list, through the image's launcher on the unpacked tree (as /opt/resource/check runs): after
     a check, no deferred module's code has run. A deferred module is not in -X importtime's list, so this
     asks startup itself, from an atexit callback (the check's fast exit runs them)."""
-    startup_ = "sys.modules['sagemaker_pipeline_resource.startup']"
+    startup_ = "sys.modules['sagemaker_pipeline_resource.startup.deferrals']"
     still = f"[d.module for d in {startup_}.DEFERRED if {startup_}.is_deferred(d.module)]"
     done = idle_check(run, emulator, pipeline, source, "-c", through_the_launcher(launcher_dir / "check", still))
     remaining = reported(done.stderr)
@@ -277,7 +278,7 @@ def test_without_the_deferrals_botocore_imports_that_code(pyz: Path) -> None:
 def test_deferred_botocore_still_works_and_loads_on_demand(pyz: Path) -> None:
     code = """
 import sys
-from sagemaker_pipeline_resource import startup
+from sagemaker_pipeline_resource.startup import deferrals as startup
 installed = startup.install()
 assert {"botocore.docs", "botocore.docs.docstring", "importlib.metadata"} <= set(installed), installed
 import botocore.session
@@ -354,7 +355,7 @@ def test_a_module_imported_already_is_left_alone(fake_module: str) -> None:
 def test_exit_now_runs_atexit_and_flushes_then_exits_with_the_code() -> None:
     code = """
 import atexit, sys
-from sagemaker_pipeline_resource import startup
+from sagemaker_pipeline_resource.startup import deferrals as startup
 atexit.register(lambda: print("atexit ran", flush=False))
 print("buffered answer", end=" ")
 sys.stderr.write("buffered error")
@@ -370,7 +371,7 @@ print("never")
 def test_exit_now_waits_for_other_threads_as_a_normal_exit_does() -> None:
     code = """
 import threading, time
-from sagemaker_pipeline_resource import startup
+from sagemaker_pipeline_resource.startup import deferrals as startup
 threading.Thread(target=lambda: (time.sleep(0.5), print("thread finished", flush=True))).start()
 startup.exit_now(4)
 """

@@ -4,7 +4,12 @@ import datetime as dt
 
 import botocore.session
 
-from sagemaker_pipeline_resource.config import DEFAULT_STATUSES, EXECUTION_STATUSES, FINAL_STATUSES, RUNNING_STATUSES
+from sagemaker_pipeline_resource.config.params import (
+    DEFAULT_STATUSES,
+    EXECUTION_STATUSES,
+    FINAL_STATUSES,
+    RUNNING_STATUSES,
+)
 
 NOW = dt.datetime.now(dt.timezone.utc)
 

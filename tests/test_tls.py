@@ -23,8 +23,8 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
-from sagemaker_pipeline_resource.aws import AWS, in_memory_file, trust_store
-from sagemaker_pipeline_resource.config import SourceConfig
+from sagemaker_pipeline_resource.aws.session import AWS, in_memory_file, trust_store
+from sagemaker_pipeline_resource.config.params import SourceConfig
 
 NOW = dt.datetime.now(dt.timezone.utc)
 ARN = "arn:aws:sagemaker:us-east-1:123456789012:pipeline/churn-model"

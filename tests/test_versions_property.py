@@ -25,17 +25,18 @@ import boto3
 from hypothesis import HealthCheck, given, note, settings
 from hypothesis import strategies as st
 
-from sagemaker_pipeline_resource import check, put
-from sagemaker_pipeline_resource.config import (
+from sagemaker_pipeline_resource import check
+from sagemaker_pipeline_resource.config.params import (
     DEFAULT_FAIL_ON,
     DEFAULT_STATUSES,
     FINAL_STATUSES,
     RUNNING_STATUSES,
     SourceConfig,
 )
-from sagemaker_pipeline_resource.history import Execution
-from sagemaker_pipeline_resource.marker import parse
-from sagemaker_pipeline_resource.version import ExecutionVersion
+from sagemaker_pipeline_resource.put import step as put
+from sagemaker_pipeline_resource.versions.marker import parse
+from sagemaker_pipeline_resource.versions.ordering import Execution
+from sagemaker_pipeline_resource.versions.version import ExecutionVersion
 from tests.concourse_model import PIPELINE, Backend, Concourse, EmulatorBackend, FakeBackend
 
 EXAMPLES = 600

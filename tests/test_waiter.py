@@ -5,10 +5,10 @@ import datetime as dt
 import pytest
 from botocore import exceptions as bex
 
+from sagemaker_pipeline_resource.aws.transient import is_transient
 from sagemaker_pipeline_resource.errors import ResourceError
-from sagemaker_pipeline_resource.steps import failed_steps, step_label
-from sagemaker_pipeline_resource.transient import is_transient
-from sagemaker_pipeline_resource.waiter import MAX_BACKOFF, STALE_LIMIT, Progress, wait
+from sagemaker_pipeline_resource.execution.pipeline_steps import failed_steps, step_label
+from sagemaker_pipeline_resource.execution.waiting import MAX_BACKOFF, STALE_LIMIT, Progress, wait
 
 T0 = dt.datetime(2026, 11, 27, 12, 0, tzinfo=dt.timezone.utc)
 

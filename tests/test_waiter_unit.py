@@ -12,8 +12,8 @@ import io
 import pytest
 from botocore import exceptions as bex
 
-from sagemaker_pipeline_resource import waiter
-from sagemaker_pipeline_resource.waiter import Progress, wait
+from sagemaker_pipeline_resource.execution import waiting as waiter
+from sagemaker_pipeline_resource.execution.waiting import Progress, wait
 from tests.test_waiter import T0, Clock, ScriptedClient, client_error
 
 

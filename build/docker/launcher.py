@@ -28,11 +28,11 @@ if os.path.basename(sys.argv[0]) == "check":
 here = os.path.dirname(os.path.abspath(__file__))
 sys.path.append(here + "/site-packages")
 
-from sagemaker_pipeline_resource import snapshot
+from sagemaker_pipeline_resource.startup import snapshot
 
 snapshot.start(here + "/" + snapshot.FILE_NAME)
 
-from sagemaker_pipeline_resource import startup
+from sagemaker_pipeline_resource.startup import deferrals as startup
 
 startup.install()  # before anything imports dataclasses (and through it inspect): see startup.DEFERRED
 snapshot.hook_compilers()

@@ -70,7 +70,7 @@ def mb(size: float) -> str:
 
 def documented_max_pages() -> int:
     """``max_pages``'s default, from the resource's configuration (the cap the README documents)."""
-    text = (ROOT / "resource" / "config.py").read_text(encoding="utf-8")
+    text = (ROOT / "resource" / "sagemaker_pipeline_resource" / "config" / "params.py").read_text(encoding="utf-8")
     match = re.search(r"^\s*max_pages:\s*int\s*=\s*(\d+)", text, re.MULTILINE)
     return int(match.group(1)) if match else 10
 

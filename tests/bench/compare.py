@@ -113,7 +113,9 @@ def naive_pyz(log=print) -> Path:
         staging = Path(tmp) / "site-packages"
         _pip_install(staging)
         shutil.copytree(
-            ROOT / "resource", staging / "sagemaker_pipeline_resource", ignore=shutil.ignore_patterns("__pycache__")
+            ROOT / "resource" / "sagemaker_pipeline_resource",
+            staging / "sagemaker_pipeline_resource",
+            ignore=shutil.ignore_patterns("__pycache__"),
         )
         partial = path.with_suffix(".tmp")
         subprocess.run(

@@ -6,7 +6,7 @@ Steps:
 1. Make sure a Docker engine answers (``build/docker/start-dockerd.sh``: starts one if none does).
 2. Unless ``--base`` is given, make sure the stand-in base image exists (``build/docker/make-base-image.sh``:
    Debian packages via debootstrap, for machines that cannot pull ``python:3.13-slim-trixie``).
-3. ``docker build --network host`` with BASE_IMAGE, VERSION (from resource/__init__.py), REVISION (git)
+3. ``docker build --network host`` with BASE_IMAGE, VERSION (from the package's __init__.py), REVISION (git)
    and SOURCE_URL (pyproject's [project.urls], else git's origin). The legacy builder (DOCKER_BUILDKIT=0)
    runs every stage in order, so the Dockerfile's smoke-test stage runs in every build.
 4. Print the image's size and how much of it the resource adds over the base.
@@ -124,8 +124,8 @@ def image_exists(tag: str) -> bool:
 
 
 def package_version() -> str:
-    """``__version__`` from resource/__init__.py, read without importing the package."""
-    text = (ROOT / "resource" / "__init__.py").read_text(encoding="utf-8")
+    """``__version__`` from the package's __init__.py, read without importing the package."""
+    text = (ROOT / "resource" / "sagemaker_pipeline_resource" / "__init__.py").read_text(encoding="utf-8")
     match = re.search(r"""^__version__\s*=\s*["']([^"']+)["']""", text, re.MULTILINE)
     return match.group(1) if match else "unknown"
 

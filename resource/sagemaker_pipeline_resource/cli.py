@@ -25,7 +25,7 @@ Rules every step follows here, not in each step:
 
 from __future__ import annotations
 
-from sagemaker_pipeline_resource import startup
+from sagemaker_pipeline_resource.startup import deferrals as startup
 
 # First of all: the imports below (logging, through redact) import modules that startup defers.
 startup.install()
@@ -41,9 +41,10 @@ from typing import Any, NoReturn, TextIO
 from concoursetools import BuildMetadata
 from concoursetools.parsing import format_check_output, format_in_out_output
 
-from sagemaker_pipeline_resource import __version__, inputs, redact, snapshot
+from sagemaker_pipeline_resource import __version__, inputs, redact
 from sagemaker_pipeline_resource.abort import Aborted
 from sagemaker_pipeline_resource.errors import DEBUG_ENV, ResourceError, UsageError, printable, shown
+from sagemaker_pipeline_resource.startup import snapshot
 
 PROGRAM = "sagemaker-pipeline-resource"
 STEPS = ("check", "in", "out")
@@ -146,8 +147,8 @@ def _build_metadata(environ: Mapping[str, str]) -> BuildMetadata:
 
 def run_check(payload: dict[str, Any], args: list[str], environ: Mapping[str, str]) -> str:
     with startup.loading():
-        from sagemaker_pipeline_resource.resource import PipelineResource
-        from sagemaker_pipeline_resource.version import ExecutionVersion
+        from sagemaker_pipeline_resource.concourse import PipelineResource
+        from sagemaker_pipeline_resource.versions.version import ExecutionVersion
 
     _payload_keys(payload, ("source", "version"), "check")
     if args:
@@ -162,8 +163,8 @@ def run_check(payload: dict[str, Any], args: list[str], environ: Mapping[str, st
 
 def run_in(payload: dict[str, Any], args: list[str], environ: Mapping[str, str]) -> str:
     with startup.loading():
-        from sagemaker_pipeline_resource.resource import PipelineResource
-        from sagemaker_pipeline_resource.version import ExecutionVersion
+        from sagemaker_pipeline_resource.concourse import PipelineResource
+        from sagemaker_pipeline_resource.versions.version import ExecutionVersion
 
     _payload_keys(payload, ("source", "version", "params"), "in")
     destination = _directory(args, "in", "the destination directory")
@@ -177,7 +178,7 @@ def run_in(payload: dict[str, Any], args: list[str], environ: Mapping[str, str])
 
 def run_out(payload: dict[str, Any], args: list[str], environ: Mapping[str, str]) -> str:
     with startup.loading():
-        from sagemaker_pipeline_resource.resource import PipelineResource
+        from sagemaker_pipeline_resource.concourse import PipelineResource
 
     _payload_keys(payload, ("source", "params"), "out")
     sources = _directory(args, "out", "the build's sources directory")

@@ -27,15 +27,16 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from sagemaker_pipeline_resource import inputs, jsonio, marker
-from sagemaker_pipeline_resource.arns import PipelineArn
-from sagemaker_pipeline_resource.artifacts import write_artifacts
-from sagemaker_pipeline_resource.aws import AWS, translate_errors
-from sagemaker_pipeline_resource.config import RUNNING_STATUSES, GetParams
+from sagemaker_pipeline_resource import inputs, jsonio
+from sagemaker_pipeline_resource.aws.session import AWS, translate_errors
+from sagemaker_pipeline_resource.aws.transient import is_transient
+from sagemaker_pipeline_resource.config.arns import PipelineArn
+from sagemaker_pipeline_resource.config.params import RUNNING_STATUSES, GetParams
 from sagemaker_pipeline_resource.errors import ResourceError
-from sagemaker_pipeline_resource.steps import failed_steps, step_label
-from sagemaker_pipeline_resource.transient import is_transient
-from sagemaker_pipeline_resource.version import ExecutionVersion
+from sagemaker_pipeline_resource.execution.pipeline_steps import failed_steps, step_label
+from sagemaker_pipeline_resource.get.artifacts import write_artifacts
+from sagemaker_pipeline_resource.versions import marker
+from sagemaker_pipeline_resource.versions.version import ExecutionVersion
 
 # Statuses whose executions may have failed steps: failed_step is shown for them even with skip_steps.
 STATUSES_WITH_FAILED_STEPS = ("Failed", "CompletedWithFailures")
@@ -134,7 +135,7 @@ def metadata(description: dict[str, Any], steps: list[dict[str, Any]] | None, pi
 
 def _wait(aws: AWS, client: Any, arn: str, params: GetParams) -> dict[str, Any]:
     """Wait for a running execution with put's waiter; a timeout fails the get rather than write a stale state."""
-    from sagemaker_pipeline_resource.waiter import wait  # noqa: PLC0415 - waiter imports this module (a cycle)
+    from sagemaker_pipeline_resource.execution.waiting import wait  # noqa: PLC0415 - waiter imports this module (a cycle)
 
     print(
         f"get: {arn} is still running: waiting for it to finish (params.wait: false writes its current state).",

@@ -13,9 +13,9 @@ from typing import Any
 
 from concoursetools import BuildMetadata, ConcourseResource
 
-from sagemaker_pipeline_resource.aws import AWS
-from sagemaker_pipeline_resource.config import GetParams, PutParams, SourceConfig
-from sagemaker_pipeline_resource.version import ExecutionVersion
+from sagemaker_pipeline_resource.aws.session import AWS
+from sagemaker_pipeline_resource.config.params import GetParams, PutParams, SourceConfig
+from sagemaker_pipeline_resource.versions.version import ExecutionVersion
 
 
 class PipelineResource(ConcourseResource[ExecutionVersion]):
@@ -54,14 +54,14 @@ class PipelineResource(ConcourseResource[ExecutionVersion]):
         self, version: ExecutionVersion, destination: Path, build: BuildMetadata, params: object
     ) -> tuple[ExecutionVersion, dict[str, str]]:
         """``in``, with ``params`` as the JSON object from the payload."""
-        from sagemaker_pipeline_resource import get
+        from sagemaker_pipeline_resource.get import step as get
 
         parsed = GetParams.from_json(params)
         return version, get.download(self._aws(build), version, destination, parsed)
 
     def put(self, sources: Path, build: BuildMetadata, params: object) -> tuple[ExecutionVersion, dict[str, str]]:
         """``out``, with ``params`` as the JSON object from the payload."""
-        from sagemaker_pipeline_resource import put
+        from sagemaker_pipeline_resource.put import step as put
 
         parsed = PutParams.from_json(params)
         return put.publish(self._aws(build), parsed, sources, build)

@@ -31,8 +31,8 @@ import datetime as dt
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
-from sagemaker_pipeline_resource.config import RUNNING_STATUSES
-from sagemaker_pipeline_resource.marker import Marker, parse
+from sagemaker_pipeline_resource.config.params import RUNNING_STATUSES
+from sagemaker_pipeline_resource.versions.marker import Marker, parse
 
 Key = tuple[dt.datetime, str, int, dt.datetime, str]
 

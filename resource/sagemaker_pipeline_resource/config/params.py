@@ -13,9 +13,15 @@ from urllib.parse import urlsplit
 
 from botocore.utils import is_valid_endpoint_url, is_valid_ipv6_endpoint_url
 
-from sagemaker_pipeline_resource.arns import REGION, ExecutionArn, PipelineArn, parse_execution_arn, parse_pipeline_arn
+from sagemaker_pipeline_resource.config.arns import (
+    REGION,
+    ExecutionArn,
+    PipelineArn,
+    parse_execution_arn,
+    parse_pipeline_arn,
+)
+from sagemaker_pipeline_resource.config.fields import bounded, check_bounds, from_json, secret, sized, text
 from sagemaker_pipeline_resource.errors import ResourceError, shown
-from sagemaker_pipeline_resource.fields import bounded, check_bounds, from_json, secret, sized, text
 
 # Every PipelineExecutionStatus of the locked botocore model (tests/test_config.py compares the two).
 # CompletedWithFailures is final: the execution ended and some of its steps failed.

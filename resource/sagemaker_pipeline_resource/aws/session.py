@@ -41,7 +41,7 @@ from botocore.httpsession import where
 from botocore.parsers import ResponseParserError
 
 from sagemaker_pipeline_resource import __version__, redact
-from sagemaker_pipeline_resource.config import SourceConfig
+from sagemaker_pipeline_resource.config.params import SourceConfig
 from sagemaker_pipeline_resource.errors import DEBUG_ENV, ResourceError, printable
 
 DEFAULT_ROLE_SESSION_NAME = "concourse-sagemaker-pipeline-resource"

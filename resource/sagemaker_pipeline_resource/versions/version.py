@@ -13,8 +13,8 @@ from dataclasses import dataclass
 
 from concoursetools import TypedVersion
 
-from sagemaker_pipeline_resource.arns import ExecutionArn, parse_execution_arn
-from sagemaker_pipeline_resource.fields import from_json
+from sagemaker_pipeline_resource.config.arns import ExecutionArn, parse_execution_arn
+from sagemaker_pipeline_resource.config.fields import from_json
 
 
 @dataclass

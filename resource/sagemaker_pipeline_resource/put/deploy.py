@@ -32,8 +32,8 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from sagemaker_pipeline_resource import inputs
-from sagemaker_pipeline_resource.aws import AWS, translate_errors
-from sagemaker_pipeline_resource.config import PutParams
+from sagemaker_pipeline_resource.aws.session import AWS, translate_errors
+from sagemaker_pipeline_resource.config.params import PutParams
 from sagemaker_pipeline_resource.errors import ResourceError
 
 # PipelineDefinition's maximum length in CreatePipeline and UpdatePipeline (botocore's SageMaker model).

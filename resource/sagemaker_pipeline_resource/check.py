@@ -12,11 +12,11 @@ import sys
 from collections.abc import Callable, Iterator
 from typing import Any
 
-from sagemaker_pipeline_resource.aws import AWS, translate_errors
-from sagemaker_pipeline_resource.config import SourceConfig
-from sagemaker_pipeline_resource.history import Execution, Frontier, Policy, frontier, select
-from sagemaker_pipeline_resource.marker import scope_of
-from sagemaker_pipeline_resource.version import ExecutionVersion
+from sagemaker_pipeline_resource.aws.session import AWS, translate_errors
+from sagemaker_pipeline_resource.config.params import SourceConfig
+from sagemaker_pipeline_resource.versions.marker import scope_of
+from sagemaker_pipeline_resource.versions.ordering import Execution, Frontier, Policy, frontier, select
+from sagemaker_pipeline_resource.versions.version import ExecutionVersion
 
 PAGE_SIZE = 100
 

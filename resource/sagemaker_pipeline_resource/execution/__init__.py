@@ -1,0 +1,1 @@
+"""One pipeline execution as every step reads it: its description, steps and durations, and waiting for it."""

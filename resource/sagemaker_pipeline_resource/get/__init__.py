@@ -1,0 +1,1 @@
+"""The ``in`` step (Concourse's get): an execution downloaded into the step's directory."""

@@ -1,0 +1,1 @@
+"""Start-up cost: what a run does not import until it needs it."""
