@@ -261,7 +261,9 @@ class AWS:
                 verify=self.verify,
                 config=config,
             )
-        client.meta.events.register("after-call.sagemaker", functools.partial(check_answer, client.meta.endpoint_url))
+        endpoint = client.meta.endpoint_url
+        client.meta.events.register("before-parse.sagemaker", functools.partial(check_body, endpoint))
+        client.meta.events.register("after-call.sagemaker", functools.partial(check_answer, endpoint))
         return client
 
     @property
@@ -357,42 +359,73 @@ _REQUIRED: dict[str, tuple[str | None, tuple[str, ...]]] = {
 }
 
 
-def answer_problem(operation: str, status: int, body: bytes, parsed: object) -> str | None:
-    """What makes an answer unreadable (None if nothing): never its text, which may be anything."""
+# Values the resource prints or parses, which must have their documented form (not any text).
+_FORMS = {
+    "PipelineExecutionArn": re.compile(
+        r"arn:aws[a-z-]*:sagemaker:[a-z0-9-]+:[0-9]{12}:pipeline/[A-Za-z0-9-]{1,256}/execution/[A-Za-z0-9]{1,64}"
+    ),
+    "PipelineExecutionStatus": re.compile(r"[A-Za-z]{1,32}"),
+    "StepStatus": re.compile(r"[A-Za-z]{1,32}"),
+}
+
+
+def body_problem(status: int, body: bytes) -> str | None:
+    """What makes an answer's body unreadable as a JSON service's answer (None if nothing): never its text."""
+    if not body.strip():
+        return None if status < 300 else f"it is empty, with HTTP status {status}"
+    try:
+        document = json.loads(body)
+    except ValueError:
+        kind = "an HTML page" if body.lstrip()[:1] == b"<" else "not JSON"
+        return f"it is {kind} ({len(body)} bytes), with HTTP status {status}"
+    if not isinstance(document, dict):
+        return f"it is {'null' if document is None else 'not a JSON object'}, with HTTP status {status}"
+    return None
+
+
+def answer_problem(operation: str, parsed: object) -> str | None:
+    """What makes a parsed answer unusable (None if nothing): a field missing, or not of its form."""
     if not isinstance(parsed, dict):
-        return f"it is {'null' if parsed is None else 'not a JSON object'}"
-    if status >= 300:
-        return None  # an AWS error: botocore reads its code and message
-    if body.strip():
-        try:
-            document = json.loads(body)
-        except ValueError:
-            kind = "an HTML page" if body.lstrip()[:1] == b"<" else "not JSON"
-            return f"it is {kind} ({len(body)} bytes), with HTTP status {status}"
-        if not isinstance(document, dict):
-            return "it is not a JSON object"
+        return "it is not a JSON object"
     listed, keys = _REQUIRED.get(operation, (None, ()))
     items: object = [parsed] if listed is None else parsed.get(listed)
     if not isinstance(items, list):
         return f"it has no {listed} list"
     for number, item in enumerate(items, start=1):
-        missing = [key for key in keys if not isinstance(item, dict) or item.get(key) in (None, "")]
+        where = "" if listed is None else f"entry {number} of {listed} "
+        if not isinstance(item, dict):
+            return f"{where}is not an object"
+        missing = [key for key in keys if item.get(key) in (None, "")]
         if missing:
-            where = "" if listed is None else f"entry {number} of {listed} "
             return f"{where}has no {', '.join(missing)}"
+        for key, form in _FORMS.items():
+            if key in item and not (isinstance(item[key], str) and form.fullmatch(item[key])):
+                return f"{where}has a {key} that is not of its form"
     return None
+
+
+def _unreadable(operation: str, endpoint: str, problem: str) -> ResourceError:
+    return ResourceError(
+        f"The answer of SageMaker's {operation} from {endpoint} cannot be read: {problem}.",
+        f"Check that {endpoint} is the SageMaker API (not a proxy's or another service's page); if it is, try "
+        "again later.",
+    )
+
+
+def check_body(endpoint: str, operation_model: Any, response_dict: dict[str, Any], **_: Any) -> None:
+    """botocore's ``before-parse`` hook: refuse a body that is not a JSON object (``null``, a proxy's HTML page
+    with 200) before botocore's parser fails on it or reads it as an empty answer."""
+    problem = body_problem(int(response_dict.get("status_code") or 0), bytes(response_dict.get("body") or b""))
+    if problem:
+        raise _unreadable(operation_model.name, endpoint, problem)
 
 
 def check_answer(endpoint: str, http_response: Any, parsed: Any, model: Any, **_: Any) -> None:
     """botocore's ``after-call`` hook: refuse an answer the resource cannot read, as one error paragraph
     naming the operation and the endpoint (rather than a crash, or an empty answer taken for a real one)."""
-    problem = answer_problem(model.name, http_response.status_code, http_response.content or b"", parsed)
+    problem = answer_problem(model.name, parsed) if http_response.status_code < 300 else None
     if problem:
-        raise ResourceError(
-            f"The answer of SageMaker's {model.name} from {endpoint} cannot be read: {problem}.",
-            f"Check that {endpoint} is the SageMaker API (not a proxy's or another service's page); if it is, "
-            "try again later.",
-        )
+        raise _unreadable(model.name, endpoint, problem)
 
 
 _CODE_HINTS = {

@@ -31,6 +31,7 @@ from sagemaker_pipeline_resource import startup
 startup.install()
 
 import contextlib
+import io
 import os
 import sys
 from collections.abc import Callable, Mapping
@@ -313,6 +314,20 @@ def launch() -> NoReturn:
     sys.exit(code)
 
 
+def _writable(stream: TextIO | None) -> bool:
+    """Whether ``stream`` can be written to: a closed descriptor may have been reused by a file opened for
+    reading before Python started (``2>&-`` under a wrapper script), and writing to it fails."""
+    if stream is None:
+        return False
+    try:
+        os.write(stream.fileno(), b"")
+    except (AttributeError, ValueError, io.UnsupportedOperation):
+        return True  # not a descriptor (a test's capture): trusted
+    except OSError:
+        return False
+    return True
+
+
 def _standard_streams() -> Streams:
     """The real streams, with /dev/null in place of any the caller closed (``<&-``, ``>&-``, ``2>&-``).
 
@@ -325,9 +340,10 @@ def _standard_streams() -> Streams:
             os.fstat(descriptor)
         except OSError:
             os.open(os.devnull, os.O_RDWR)  # takes the lowest free descriptor: this one
-    stdin = sys.stdin if sys.stdin is not None else open(0, encoding="utf-8", closefd=False)  # noqa: SIM115
-    stdout = sys.stdout if sys.stdout is not None else open(1, "w", encoding="utf-8", closefd=False)  # noqa: SIM115
-    stderr = sys.stderr if sys.stderr is not None else open(2, "w", encoding="utf-8", closefd=False)  # noqa: SIM115
+    # A closed one's descriptor may be taken already (by the zipapp itself, opened by zipimport): never used.
+    stdin = sys.stdin if sys.stdin is not None else Path(os.devnull).open(encoding="utf-8")  # noqa: SIM115
+    stdout = sys.stdout if _writable(sys.stdout) else Path(os.devnull).open("w", encoding="utf-8")  # noqa: SIM115
+    stderr = sys.stderr if _writable(sys.stderr) else Path(os.devnull).open("w", encoding="utf-8")  # noqa: SIM115
     sys.stdout, sys.stderr = stdout, stderr
     return Streams(stdin, stdout, stderr)
 

@@ -653,7 +653,7 @@ def test_execution_arn_file_errors_name_the_key(tmp_path):
     long_name = "a" * 100
     (tmp_path / long_name).write_text("x", encoding="utf-8")
     error = error_of(put.build_request, params(action="stop", execution_arn_file=long_name), tmp_path, BUILD, FakeAWS())
-    assert error.message.startswith(f"params.execution_arn_file ({'a' * 80}) is not")
+    assert error.message.startswith(f"params.execution_arn_file ({'a' * 80}) does not hold")
 
 
 def test_templated_names_are_checked_for_length(tmp_path):
