@@ -76,9 +76,9 @@ def _forms(value: str) -> set[str]:
     """``value`` as it may be printed: as is, URL-encoded (a URL, a form body), in a Python ``repr`` of text
     or of bytes (botocore's debug log of headers and parameters: a ``\\`` or both quotes change it), in
     JSON, and with control characters escaped (as :func:`errors.escape` writes them)."""
-    forms = {value, quote(value, safe=""), repr(value)[1:-1], json.dumps(value)[1:-1]}
-    with contextlib.suppress(UnicodeEncodeError):
-        forms.add(repr(value.encode("utf-8"))[2:-1])
+    forms = {value, repr(value)[1:-1], json.dumps(value)[1:-1]}
+    with contextlib.suppress(UnicodeEncodeError):  # a lone surrogate (a payload not checked yet) has no bytes
+        forms.update((quote(value, safe=""), repr(value.encode("utf-8"))[2:-1]))
     forms.add(_CONTROL.sub(lambda match: repr(match.group())[1:-1], value))
     return {form for form in forms if len(form) >= MIN_LENGTH}
 
