@@ -45,7 +45,7 @@ from sagemaker_pipeline_resource.aws import AWS, translate_errors
 from sagemaker_pipeline_resource.check import pending, policy_of
 from sagemaker_pipeline_resource.config import RUNNING_STATUSES, PutParams, SourceConfig
 from sagemaker_pipeline_resource.deploy import deploy, load_definition
-from sagemaker_pipeline_resource.errors import ResourceError, shown
+from sagemaker_pipeline_resource.errors import ResourceError, printable, shown
 from sagemaker_pipeline_resource.fields import bounds_of, check_length
 from sagemaker_pipeline_resource.get import failing_steps, list_steps, metadata
 from sagemaker_pipeline_resource.history import Execution, Frontier
@@ -57,7 +57,7 @@ from sagemaker_pipeline_resource.waiter import Outage, WaitResult, ride_out, wai
 
 T = TypeVar("T")
 
-PARAMETER_NAME = re.compile(r"[A-Za-z0-9\-_]{1,256}")
+PARAMETER_NAME = paramfile.PARAMETER_NAME
 # AWS's PipelineExecutionName: letters and digits, any dashes between them (its pattern); the length (1 to 82)
 # is the field's declared bounds in config.py, checked here because the name is templated first.
 DISPLAY_NAME = re.compile(r"[a-zA-Z0-9](-*[a-zA-Z0-9])*")
@@ -215,7 +215,7 @@ def _resolve_execution(params: PutParams, sources: Path, aws: AWS) -> str:
             path = path / "execution_arn"
         arn = inputs.read_text(path, key, max_bytes=4096).strip()
         key = f"params.execution_arn_file ({path.name[:80]})"
-    execution = parse_execution_arn(arn, key)
+    execution = parse_execution_arn(arn, key, quote=params.execution_arn is not None)  # a file is never quoted
     if not aws.config.pipeline_arn.owns(execution):
         raise ResourceError(f"{key}: {arn} is an execution of another pipeline, not of {aws.config.pipeline}.")
     return arn
@@ -336,7 +336,7 @@ def _stop_on_abort(aws: AWS, arn: str, build: BuildMetadata, deadline: float = A
             if stop(client, arn, request_token(build, "stop-on-abort", {"arn": arn})) is None:
                 print(f"put: asked {arn} to stop (params.stop_on_abort)", file=sys.stderr)
         except (bex.ClientError, bex.BotoCoreError, ResourceError) as error:
-            print(f"put: could not stop {arn} ({error}): stop it by hand", file=sys.stderr)
+            print(f"put: could not stop {arn} ({printable(str(error), 500)}): stop it by hand", file=sys.stderr)
 
     worker = threading.Thread(target=attempt, name="stop-on-abort", daemon=True)
     worker.start()

@@ -24,6 +24,7 @@ from typing import Any, TypeVar
 
 from sagemaker_pipeline_resource import abort, jsonio, transient
 from sagemaker_pipeline_resource.config import DEFAULT_OUTAGE_BUDGET, RUNNING_STATUSES
+from sagemaker_pipeline_resource.errors import printable
 from sagemaker_pipeline_resource.get import format_duration, list_steps
 from sagemaker_pipeline_resource.steps import StepKey, step_key, step_label
 
@@ -37,7 +38,7 @@ STALE_LIMIT = 120.0
 
 
 def _stderr(line: str) -> None:
-    print(line, file=sys.stderr, flush=True)
+    print(printable(line), file=sys.stderr, flush=True)  # AWS's words in it (a failure reason): escaped, masked
 
 
 @dataclass
