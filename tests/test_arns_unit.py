@@ -26,12 +26,12 @@ def failure(parse, value, *args):
     return caught.value
 
 
-def test_a_long_value_is_shortened_to_200_characters():
-    exactly = "x" * 200
+def test_a_long_value_is_shortened_to_80_characters():
+    exactly = "x" * 80
     assert f"got '{exactly}'." in failure(parse_pipeline_arn, exactly).message
     longer = "y" * 201
-    assert f"got '{'y' * 200}...'." in failure(parse_pipeline_arn, longer).message
-    assert "y" * 201 not in failure(parse_pipeline_arn, longer).message
+    assert f"got '{'y' * 80}...'." in failure(parse_pipeline_arn, longer).message
+    assert "y" * 81 not in failure(parse_pipeline_arn, longer).message
 
 
 def test_a_non_string_is_named_by_its_type():
@@ -77,7 +77,7 @@ def test_sagemaker_arn_that_is_not_a_pipeline():
 
 def test_execution_arn_where_a_pipeline_belongs():
     error = failure(parse_pipeline_arn, EXECUTION, "k")
-    assert error.message == f"k is an execution ARN ({EXECUTION}), not a pipeline ARN."
+    assert error.message == f"k is an execution ARN ('{EXECUTION}'), not a pipeline ARN."
     assert error.hint.endswith(": drop the '/execution/...' part.")
 
 

@@ -8,6 +8,9 @@ unknown key named like a Python argument, or a path to a FIFO, a directory, /pro
 The built .pyz must then keep the contract (:func:`keeps_the_contract`): exit 0, 1 or 2 (never 70), stdout
 empty or exactly one JSON document, no traceback, no raw control character on stderr, a bounded message,
 an answer within :data:`TIME_LIMIT` seconds, and no AWS call at all when the input is certainly invalid.
+The same contract holds with a valid payload and AWS misbehaving (:func:`answer_faults`): answers that cannot
+be read (``null``, an HTML page with 200, fields missing), every string AWS returns ending in control
+characters and a forged ``error:`` line, throttling in between.
 
 ``FUZZ_EXAMPLES`` sets the examples per step (default 40: 160 in ``make test``); the scheduled
 workflow (.github/workflows/fuzz.yml) runs thousands with ``FUZZ_RANDOM=1`` (a new seed each run; the
@@ -380,3 +383,60 @@ def test_every_number_field_refuses_non_finite_values(
     case = Case(step, payload, invalid=True, notes=[f"{step}: {section}.{name} = {value.text}"])
     emulator.clear_requests()
     keeps_the_contract(case, run_case(steps_dir, pyz, case, tmp_path), emulator.request_counts())
+
+
+# Answers that cannot be read (the emulator's answer faults) and AWS strings full of control characters.
+OPERATIONS = [
+    None, "ListPipelineExecutions", "DescribePipelineExecution", "ListPipelineExecutionSteps",
+    "ListPipelineParametersForExecution", "StartPipelineExecution", "DescribePipeline",
+]  # fmt: skip
+MISSING = ["PipelineExecutionArn", "PipelineExecutionStatus", "PipelineExecutionSummaries", "StepStatus", "Name"]
+
+
+@st.composite
+def answer_faults(draw: st.DrawFn) -> list[tuple[str, dict[str, Any]]]:
+    """One to three emulator faults: an unreadable answer, hostile strings, a throttle in between."""
+    faults = []
+    for _ in range(draw(st.integers(1, 3))):
+        kind = draw(st.sampled_from(["null", "html", "missing", "hostile", "hostile errors", "throttle"]))
+        operation = draw(st.sampled_from(OPERATIONS))
+        count = draw(st.sampled_from([1, 2, 100]))
+        if kind in ("null", "html", "missing"):
+            fields = tuple(draw(st.lists(st.sampled_from(MISSING), min_size=1, max_size=2)))
+            faults.append(("answer_fault", {"kind": kind, "operation": operation, "count": count, "fields": fields}))
+        elif kind == "throttle":
+            faults.append(("inject_fault", {"kind": "throttle", "operation": operation, "count": count}))
+        else:
+            faults.append(("hostile_strings", {"errors_only": kind == "hostile errors"}))
+    return faults
+
+
+@pytest.mark.parametrize("step", ["check", "in", "out", "doctor"])
+def test_unreadable_and_hostile_answers_keep_the_error_contract(
+    step: str, emulator: Any, pipeline: str, sts_source: dict[str, Any], steps_dir: Path, pyz: Path, tmp_path: Path
+) -> None:
+    emulator.set_lifecycle(finish_after_polls=1, final_status="Failed", failure_reason="x\nerror: forged\x1b[31m")
+    executions = emulator.seed_executions(pipeline, 2)
+    base: dict[str, Any] = {"source": {**sts_source, "max_attempts": 1}}
+    if step in ("check", "in"):
+        base["version"] = {"execution_arn": executions[0]}
+    if step == "out":
+        base["params"] = {"wait": True, "poll_interval": 1, "outage_budget": 2, "fail_on": []}
+    seen: dict[str, Any] = {"runs": 0, "codes": {}}
+
+    @FUZZ_SETTINGS
+    @given(faults=answer_faults())
+    def fuzz(faults: list[tuple[str, dict[str, Any]]]) -> None:
+        emulator.clear_faults()
+        for action, arguments in faults:
+            getattr(emulator, action)(**arguments)
+        case = Case(step, base, notes=[f"{action} {arguments}" for action, arguments in faults])
+        done = run_case(steps_dir, pyz, case, tmp_path)
+        emulator.clear_faults()
+        keeps_the_contract(case, done, {})
+        seen["runs"] += 1
+        seen["codes"][done.returncode] = seen["codes"].get(done.returncode, 0) + 1
+
+    fuzz()
+    print(f"\nanswer faults, {step}: {seen['runs']} runs, exit codes {seen['codes']}")
+    assert seen["runs"] >= min(EXAMPLES, 10)

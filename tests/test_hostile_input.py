@@ -371,8 +371,9 @@ def test_role_session_name_names_the_source_key(run: Any, sts_source: dict[str, 
 
 
 def test_parameters_file_problems_blame_the_file(run: Any, source: dict[str, Any], quiet: Any) -> None:
-    result = put_file(run, source, "params.json", '{"bad name": "x"}')
-    refused(result, "params.parameters_file (params.json): 'bad name' is not a valid", emulator=quiet)
+    result = put_file(run, source, "params.json", '{"Epochs": "1", "bad name": "x"}')
+    refused(result, "params.parameters_file (params.json), key 2: the name is not a valid", emulator=quiet)
+    assert "bad name" not in result.stderr  # issue 24: a key is file content too
 
 
 def test_http_431_html_body_is_one_short_line(run: Any, fake_aws: Any) -> None:

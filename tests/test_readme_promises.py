@@ -157,7 +157,7 @@ def test_yaml_quoted_values_with_comments(run, emulator, source, tmp_path, sm):
 def test_yaml_null_is_refused_like_json_null(run, emulator, source, tmp_path, value):
     emulator.clear_requests()
     result = put_file(run, source, tmp_path, f"Epochs: 3\nA: {value}\n".replace(": \n", ":\n"))
-    refused_before_any_call(result, emulator, "params.parameters.A is null")
+    refused_before_any_call(result, emulator, "params.parameters_file (params.yml), line 2: the value is null")
     assert "'' for an empty string" in result.stderr
 
 

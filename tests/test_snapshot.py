@@ -99,7 +99,7 @@ def test_what_is_recorded(layout: Path, payload: dict[str, Any]) -> None:
     assert (kind, locations) == (snapshot.SOURCE, [str(layout / "site-packages" / "botocore")])
     assert any(kind == snapshot.EXTENSION for kind, _, _ in modules.values()), "extension modules (e.g. _ssl)"
     # Neither the steps a check does not run nor frozen or built-in modules.
-    assert "sagemaker_pipeline_resource.put.step" not in modules
+    assert "sagemaker_pipeline_resource.put.step.step" not in modules
     assert "sys" not in modules and "_frozen_importlib" not in modules
     patterns = recorded["patterns"]
     assert len(patterns) > 50
@@ -299,7 +299,7 @@ def test_the_stand_ins_compile_as_the_built_ins_would(pyz: Path) -> None:
 
 def test_a_replayed_check_runs_recorded_code_objects(layout: Path, payload: dict[str, Any]) -> None:
     record(layout, payload)
-    replayed = "len(sys.modules['sagemaker_pipeline_resource.startup.snapshot'].replayed_sources)"
+    replayed = "len(sys.modules['sagemaker_pipeline_resource.startup.deferrals.snapshot'].replayed_sources)"
     done = subprocess.run(
         [sys.executable, "-I", "-S", "-c", through_the_launcher(layout / "check", replayed)],
         input=json.dumps(payload), env=clean_env(), capture_output=True, text=True, timeout=120, check=False,

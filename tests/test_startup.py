@@ -209,7 +209,7 @@ def test_a_check_leaves_every_deferred_module_unrun(
     """The whole list, through the image's launcher on the unpacked tree (as /opt/resource/check runs): after
     a check, no deferred module's code has run. A deferred module is not in -X importtime's list, so this
     asks startup itself, from an atexit callback (the check's fast exit runs them)."""
-    startup_ = "sys.modules['sagemaker_pipeline_resource.startup.deferrals']"
+    startup_ = "sys.modules['sagemaker_pipeline_resource.startup.deferrals.deferrals']"
     still = f"[d.module for d in {startup_}.DEFERRED if {startup_}.is_deferred(d.module)]"
     done = idle_check(run, emulator, pipeline, source, "-c", through_the_launcher(launcher_dir / "check", still))
     remaining = reported(done.stderr)

@@ -31,6 +31,7 @@ from sagemaker_pipeline_resource.startup import deferrals as startup
 startup.install()
 
 import contextlib
+import io
 import os
 import sys
 from collections.abc import Callable, Mapping
@@ -115,6 +116,19 @@ def _payload_keys(payload: dict[str, Any], allowed: tuple[str, ...], step: str) 
             f"A {step} payload has only: {', '.join(allowed)}. Put source keys under 'source' and step params "
             "under 'params'.",
         )
+
+
+def _register_early(payload: dict[str, Any], environ: Mapping[str, str]) -> None:
+    """Mask the payload's and the environment's credentials from the start: a value equal to one of them
+    placed in another field (``pipeline``, ``region``, the version) must not be quoted back by the check
+    that refuses it, which runs before the source is a :class:`SourceConfig`."""
+    source = payload.get("source")
+    for key in ("secret_access_key", "session_token"):
+        value = source.get(key) if isinstance(source, dict) else None
+        if isinstance(value, str):
+            redact.register(value, f"source.{key}")
+    for name in redact.SECRET_ENVIRONMENT:
+        redact.register(environ.get(name), f"the environment's {name}")
 
 
 def _wants_debug(payload: object, environ: Mapping[str, str]) -> bool:
@@ -233,6 +247,7 @@ def _run(
     try:
         with contextlib.redirect_stdout(stderr), contextlib.redirect_stderr(stderr):
             payload = _read_payload(streams.stdin)
+            _register_early(payload, environ)
             debug = _wants_debug(payload, environ)
             if debug:
                 print(f"start-up snapshot: {snapshot.status or 'none (not run by the image launcher)'}", file=stderr)
@@ -241,7 +256,7 @@ def _run(
         if debug:
             _print_traceback(stderr)
         # Redacted before it is escaped (an escaped secret would no longer match), then one line of text.
-        print(f"error: {printable(redact.redact(str(error)))}", file=stderr)
+        print(f"error: {printable(str(error))}", file=stderr)
         return error.exit_code
     except Aborted as aborted:
         print(f"aborted by {aborted.name}: exit {aborted.exit_code}", file=stderr)
@@ -253,15 +268,33 @@ def _run(
         if debug:
             _print_traceback(stderr)
         print(
-            f"error: unexpected {type(error).__name__} in {step}: {printable(redact.redact(str(error)), 300)}. "
+            f"error: unexpected {type(error).__name__} in {step}: {printable(str(error), 300)}. "
             f"This is a bug in {PROGRAM} "
             f'{__version__}: please report it (set "debug": true in source for the traceback).',
             file=stderr,
         )
         return EXIT_BUG
-    streams.stdout.write(answer + ("" if answer.endswith("\n") else "\n"))
-    streams.stdout.flush()
+    try:
+        streams.stdout.write(answer + ("" if answer.endswith("\n") else "\n"))
+        streams.stdout.flush()
+    except (BrokenPipeError, ValueError, OSError) as error:  # ValueError: stdout closed in this process
+        print(f"error: the answer could not be written to stdout ({_reason(error)}): it was closed.", file=stderr)
+        _discard_stdout()
+        return EXIT_USER_ERROR
     return 0
+
+
+def _reason(error: BaseException) -> str:
+    return (error.strerror or type(error).__name__) if isinstance(error, OSError) else type(error).__name__
+
+
+def _discard_stdout() -> None:
+    """Point the closed stdout at /dev/null, so that Python's own flush at exit finds nothing to complain about
+    (it would print a BrokenPipeError and exit 120)."""
+    with contextlib.suppress(OSError):
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno() if sys.stdout is not None else 1)
+        os.close(devnull)
 
 
 def step_of(argv: list[str]) -> str | None:
@@ -282,10 +315,44 @@ def launch() -> NoReturn:
     sys.exit(code)
 
 
+def _writable(stream: TextIO | None) -> bool:
+    """Whether ``stream`` can be written to: a closed descriptor may have been reused by a file opened for
+    reading before Python started (``2>&-`` under a wrapper script), and writing to it fails."""
+    if stream is None:
+        return False
+    try:
+        os.write(stream.fileno(), b"")
+    except (AttributeError, ValueError, io.UnsupportedOperation):
+        return True  # not a descriptor (a test's capture): trusted
+    except OSError:
+        return False
+    return True
+
+
+def _standard_streams() -> Streams:
+    """The real streams, with /dev/null in place of any the caller closed (``<&-``, ``>&-``, ``2>&-``).
+
+    Python gives None for a closed one, and a file opened later would take its descriptor (a closed stderr
+    would then write the log into that file). A closed stdin reads as empty (the one-paragraph error that
+    says so, exit 1); closed stdout or stderr: the step runs, and what it writes there is lost.
+    """
+    for descriptor in (0, 1, 2):
+        try:
+            os.fstat(descriptor)
+        except OSError:
+            os.open(os.devnull, os.O_RDWR)  # takes the lowest free descriptor: this one
+    # A closed one's descriptor may be taken already (by the zipapp itself, opened by zipimport): never used.
+    stdin = sys.stdin if sys.stdin is not None else Path(os.devnull).open(encoding="utf-8")  # noqa: SIM115
+    stdout = sys.stdout if _writable(sys.stdout) else Path(os.devnull).open("w", encoding="utf-8")  # noqa: SIM115
+    stderr = sys.stderr if _writable(sys.stderr) else Path(os.devnull).open("w", encoding="utf-8")  # noqa: SIM115
+    sys.stdout, sys.stderr = stdout, stderr
+    return Streams(stdin, stdout, stderr)
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run the step ``argv`` (default ``sys.argv``) asks for with the real streams; return the exit code."""
     argv = list(sys.argv if argv is None else argv)
-    streams = Streams(sys.stdin, sys.stdout, sys.stderr)
+    streams = _standard_streams()
     name = Path(argv[0]).name if argv else PROGRAM
     if name in STEPS:
         return run(name, argv[1:], streams, os.environ)

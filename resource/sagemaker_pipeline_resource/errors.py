@@ -7,13 +7,21 @@ dispatcher prints its message as one paragraph on stderr and exits non-zero, wit
 
 A message quotes what the user wrote, and what the user wrote can be anything: 100,000 characters, a
 newline followed by a fake ``error:`` line, an ANSI escape that clears the build log, a lone surrogate
-that cannot even be encoded. :func:`shown` quotes a value shortened; :func:`printable` escapes every
-control character, so that one error is one paragraph that says what it says and no more.
+that cannot even be encoded. Text from AWS (answers, errors), from files and from the environment is as
+hostile.
+
+:func:`printable` is the one function every such text goes through on its way to stderr (error messages,
+progress lines, warnings): it masks credentials (:func:`redact.redact`), escapes every control character,
+masks again (a credential registered in an escaped form), and only then shortens, so that a credential cut
+in two by the shortening is never half shown, and one message is one paragraph that says what it says and
+no more. :func:`shown` quotes a value through it.
 """
 
 from __future__ import annotations
 
 import re
+
+from sagemaker_pipeline_resource import redact
 
 # Set to anything but "" or "0", the same as ``debug: true`` in every source: tracebacks and botocore's log.
 DEBUG_ENV = "SAGEMAKER_PIPELINE_RESOURCE_DEBUG"
@@ -30,9 +38,15 @@ def _escape(match: re.Match[str]) -> str:
     return {0x0A: "\\n", 0x0D: "\\r", 0x09: "\\t"}.get(code, f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}")
 
 
+def escape(text: str) -> str:
+    """``text`` with every control character (C0, C1, DEL, line separators, bidi overrides) escaped."""
+    return _UNPRINTABLE.sub(_escape, text)
+
+
 def printable(text: str, limit: int = MESSAGE_LENGTH) -> str:
-    """``text`` with control characters escaped, cut in the middle to at most about ``limit`` characters."""
-    text = _UNPRINTABLE.sub(_escape, text)
+    """Outside text made safe for stderr: credentials masked, control characters escaped, then (only then)
+    cut in the middle to at most about ``limit`` characters."""
+    text = redact.redact(escape(redact.redact(text)))
     if len(text) > limit:
         half = limit // 2
         text = f"{text[:half]} [... {len(text) - 2 * half} characters cut ...] {text[-half:]}"
@@ -42,8 +56,8 @@ def printable(text: str, limit: int = MESSAGE_LENGTH) -> str:
 def shown(value: object, limit: int = SHOWN_LENGTH) -> str:
     """A value quoted for a message: ``'text'`` shortened and escaped, or its JSON type for anything else."""
     if isinstance(value, str):
-        text = printable(value[: limit * 2], limit=10**9)
-        return f"'{text[:limit]}...'" if len(text) > limit or len(value) > limit * 2 else f"'{text}'"
+        text = printable(value, limit=10**9)  # masked and escaped whole, before it is cut
+        return f"'{text[:limit]}...'" if len(text) > limit else f"'{text}'"
     if isinstance(value, bool) or value is None:
         return {True: "true", False: "false", None: "null"}[value]
     if isinstance(value, int | float):

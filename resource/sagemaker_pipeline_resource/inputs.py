@@ -159,10 +159,12 @@ def read_text(path: Path, key: str, max_bytes: int = MAX_FILE_BYTES) -> str:
         ) from error
     except OSError as error:
         raise ResourceError(f"{key}: cannot open {shown(path.name)}: {_reason(error)}.", hint) from error
+    status = os.fstat(descriptor)
+    if not stat.S_ISREG(status.st_mode):  # checked before fdopen, which refuses a directory (IsADirectoryError)
+        os.close(descriptor)
+        kind = "a directory" if stat.S_ISDIR(status.st_mode) else "not a regular file"
+        raise ResourceError(f"{key}: {shown(path.name)} is {kind}, not a regular file.", hint)
     with os.fdopen(descriptor, "rb") as handle:
-        status = os.fstat(descriptor)
-        if not stat.S_ISREG(status.st_mode):
-            raise ResourceError(f"{key}: {shown(path.name)} is not a regular file.", hint)
         if status.st_size > max_bytes:
             raise ResourceError(f"{key}: {shown(path.name)} is {status.st_size} bytes; at most {max_bytes}.", hint)
         try:

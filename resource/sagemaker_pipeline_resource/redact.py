@@ -7,7 +7,8 @@ credential that also occurs in an ARN (``external_id`` set to the account id, ``
 with a pipeline named ``test-model``) would turn a good version into one that the next check refuses.
 
 stderr (messages, tracebacks and, with ``debug``, botocore's request log) goes through
-:class:`RedactingStream`, which masks credentials in two ways:
+:class:`RedactingStream`, which escapes every control character but the newline (a last line of defence:
+every message goes through :func:`errors.printable` already) and masks credentials in two ways:
 
 - **By name** (:data:`_SHAPES`): the value of every field that carries a credential, in the shapes AWS and
   botocore print them: XML elements (``<SessionToken>``), JSON keys and Python dict/repr keys
@@ -19,7 +20,8 @@ stderr (messages, tracebacks and, with ``debug``, botocore's request log) goes t
 - **By value**: every credential the process holds or sees is registered with :func:`register` as soon as it
   is known (``source``, the environment, the default chain, every assumed role, every session token a
   request is signed with) and masked wherever it appears as a whole value, that is, not inside a longer
-  word: a registered ``abc...`` does not mask part of ``xabc...``.
+  word: a registered ``abc...`` does not mask part of ``xabc...``. Each value is also masked in the forms
+  it is printed in (URL-encoded, a Python ``repr`` of text or bytes, JSON, escaped: :func:`_forms`).
 
 A value shorter than :data:`MIN_LENGTH` cannot be told apart from ordinary text, so it is not masked by value
 and a warning says so (real AWS secrets are far longer: a secret access key has 40 characters, session and
@@ -29,7 +31,9 @@ useless without the caller's own credentials, and is often the account id) and i
 
 from __future__ import annotations
 
+import contextlib
 import io
+import json
 import logging
 import re
 import sys
@@ -37,6 +41,13 @@ from typing import TextIO
 from urllib.parse import quote
 
 MASK = "***"
+# What botocore's default chain reads from the environment that is secret (registered before any check).
+SECRET_ENVIRONMENT = (
+    "AWS_SECRET_ACCESS_KEY",
+    "AWS_SESSION_TOKEN",
+    "AWS_SECURITY_TOKEN",
+    "AWS_CONTAINER_AUTHORIZATION_TOKEN",
+)
 # Secrets shorter than this are not masked by value (see the module docstring).
 MIN_LENGTH = 16
 
@@ -51,8 +62,7 @@ class _Registry:
 
     def add(self, value: str) -> None:
         if len(value) >= MIN_LENGTH and value != MASK and value not in self.values:
-            self.values.add(value)
-            self.values.add(quote(value, safe=""))  # as it appears in a URL or a form body
+            self.values.update(_forms(value))
             self._pattern = None
 
     def pattern(self) -> re.Pattern[str] | None:
@@ -62,6 +72,19 @@ class _Registry:
         return self._pattern
 
 
+def _forms(value: str) -> set[str]:
+    """``value`` as it may be printed: as is, URL-encoded (a URL, a form body), in a Python ``repr`` of text
+    or of bytes (botocore's debug log of headers and parameters: a ``\\`` or both quotes change it), in
+    JSON, and with control characters escaped (as :func:`errors.escape` writes them)."""
+    forms = {value, repr(value)[1:-1], json.dumps(value)[1:-1]}
+    with contextlib.suppress(UnicodeEncodeError):  # a lone surrogate (a payload not checked yet) has no bytes
+        forms.update((quote(value, safe=""), repr(value.encode("utf-8"))[2:-1]))
+    forms.add(_CONTROL.sub(lambda match: repr(match.group())[1:-1], value))
+    return {form for form in forms if len(form) >= MIN_LENGTH}
+
+
+# Control characters, as errors.py escapes them (kept here: errors imports this module).
+_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069\ud800-\udfff]")
 _registry = _Registry()
 
 # Field names that carry a credential. The SigV4 ``Authorization`` header is a special case: only its
@@ -141,6 +164,17 @@ def redact(text: str) -> str:
     return text if pattern is None else pattern.sub(MASK, text)
 
 
+def _safe(lines: str) -> str:
+    """Lines for stderr: masked, and every control character but the newlines between them escaped.
+
+    The last line of defence: every message already goes through :func:`errors.printable`, which also
+    escapes newlines inside a text from outside (only the writer knows where its lines end).
+    """
+    from sagemaker_pipeline_resource.errors import escape  # noqa: PLC0415 (errors imports this module)
+
+    return redact("\n".join(escape(line) for line in redact(lines).split("\n")))
+
+
 class RedactingStream(io.TextIOBase):
     """A text stream that masks credentials before writing to the stream it wraps.
 
@@ -158,13 +192,13 @@ class RedactingStream(io.TextIOBase):
         self._pending += text
         complete, newline, rest = self._pending.rpartition("\n")
         if newline:
-            self.wrapped.write(redact(complete + newline))
+            self.wrapped.write(_safe(complete) + newline)
             self._pending = rest
         return len(text)
 
     def flush(self) -> None:
         if self._pending:
-            self.wrapped.write(redact(self._pending))
+            self.wrapped.write(_safe(self._pending))
             self._pending = ""
         self.wrapped.flush()
 

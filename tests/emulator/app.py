@@ -35,7 +35,7 @@ from moto.sts.models import sts_backends
 from tests.emulator.control_api import PREFIX, ControlApi
 from tests.emulator.credentials import IssuedCredentials
 from tests.emulator.errors import ApiError
-from tests.emulator.faults import Faults, RequestLog, fault_error
+from tests.emulator.faults import Faults, RequestLog, fault_error, rewrite_answer
 from tests.emulator.model import DEFAULT_ACCOUNT, DEFAULT_PAGE_SIZE, DEFAULT_REGION, partition_of
 from tests.emulator.permissions import Call, Permissions, request_params
 from tests.emulator.sagemaker_api import Caller, PipelinesApi
@@ -124,6 +124,31 @@ class EmulatorApp:
             return _respond(start_response, status, json.dumps(document).encode(), "application/json")
         request = parse_request(environ, body)
         self.requests.record(request.operation)
+        answer = self.faults.take_answer(request.operation) if request.json_protocol else None
+        if answer is None and not (self.faults.hostile_strings and request.json_protocol):
+            return self._aws(environ, start_response, request, body)
+        captured: dict[str, Any] = {}
+
+        def capture(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> Callable[[bytes], None]:
+            captured["status"], captured["headers"] = status, headers
+            return lambda data: None
+
+        chunks = b"".join(self._aws(environ, capture, request, body))
+        status, headers = captured["status"], captured["headers"]
+        hostile = self.faults.hostile_strings and (not self.faults.hostile_errors_only or int(status[:3]) >= 300)
+        chunks, content_type = rewrite_answer(chunks, answer, hostile)
+        if answer is not None and answer.kind == "html":
+            status = "200 OK"
+        headers = [(k, v) for k, v in headers if k.lower() != "content-length"] + [("Content-Length", str(len(chunks)))]
+        if content_type is not None:
+            headers = [(k, v) for k, v in headers if k.lower() != "content-type"] + [("Content-Type", content_type)]
+        start_response(status, headers)
+        return [chunks]
+
+    def _aws(
+        self, environ: dict[str, Any], start_response: StartResponse, request: AwsRequest, body: bytes
+    ) -> Iterable[bytes]:
+        """An AWS call after the request log: credential faults, then faults, then the answer."""
         refused = self.faults.credentials.error_for(
             request.access_key, request.operation, request.service, request.json_protocol
         )

@@ -249,6 +249,20 @@ class EmulatorClient:
         """
         self._call_raw("set_permissions", {"actions": None if actions is None else list(actions)})
 
+    def answer_fault(
+        self, kind: str, *, count: int = 1, operation: str | None = None, fields: tuple[str, ...] = ()
+    ) -> None:
+        """The next ``count`` matching SageMaker answers cannot be read: "null" (a body of ``null``), "html"
+        (a proxy's HTML page with status 200), "missing" (``fields``, default PipelineExecutionArn, taken out
+        wherever they occur). The request itself is handled as usual."""
+        self._call("answer_fault", {"kind": kind, "count": count, "operation": operation, "fields": list(fields)})
+
+    def hostile_strings(self, on: bool = True, *, errors_only: bool = False) -> None:
+        """While on (until ``clear_faults``/``reset``), every string of every SageMaker answer, errors included
+        (``errors_only``: errors only), ends with a newline, a forged ``error:`` line, ESC, BEL, a C1 control
+        and a bidi override."""
+        self._call("hostile_strings", {"on": on, "errors_only": errors_only})
+
     def clear_faults(self) -> None:
         """Drop pending faults and credential faults."""
         self._call("clear_faults")

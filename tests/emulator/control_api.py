@@ -286,6 +286,24 @@ def _set_permissions(api: ControlApi, payload: dict[str, Any]) -> dict[str, Any]
     return {"actions": api.permissions.allowed()}
 
 
+@_action("answer_fault")
+def _answer_fault(api: ControlApi, payload: dict[str, Any]) -> dict[str, Any]:
+    api.faults.add_answer(
+        str(payload["kind"]),
+        count=int(payload.get("count", 1)),
+        operation=payload.get("operation"),
+        fields=tuple(payload.get("fields") or ()),
+    )
+    return {}
+
+
+@_action("hostile_strings")
+def _hostile_strings(api: ControlApi, payload: dict[str, Any]) -> dict[str, Any]:
+    api.faults.hostile_strings = bool(payload.get("on", True))
+    api.faults.hostile_errors_only = bool(payload.get("errors_only", False))
+    return {}
+
+
 @_action("clear_faults")
 def _clear_faults(api: ControlApi, payload: dict[str, Any]) -> dict[str, Any]:
     api.faults.clear()

@@ -14,6 +14,7 @@ benchmarks measure the API calls a resource makes.
 from __future__ import annotations
 
 import itertools
+import json
 import threading
 import time
 from collections import Counter
@@ -22,6 +23,20 @@ from dataclasses import dataclass
 from tests.emulator.errors import ApiError, validation_error
 
 FAULT_KINDS = ("throttle", "server_error", "latency", "drop", "lose_response")
+# Answers that cannot be read (JSON services only): the request is handled, then its answer is replaced by
+# `null`, by a proxy's HTML page with status 200, or has the `fields` taken out wherever they occur.
+ANSWER_KINDS = ("null", "html", "missing")
+# Appended to every string of every JSON answer (errors too) while `hostile_strings` is on: a newline and a
+# forged error line, ESC (colours), BEL, a C1 control, a bidi override.
+HOSTILE = "\nerror: forged by AWS \x1b[31mred\x07\x85\u202eevil"
+
+
+@dataclass
+class AnswerFault:
+    kind: str
+    remaining: int
+    operation: str | None = None
+    fields: tuple[str, ...] = ("PipelineExecutionArn",)
 
 
 @dataclass
@@ -75,6 +90,31 @@ class Faults:
         self._pending: list[Fault] = []
         self.credentials = CredentialFaults()
         self.outage: Outage | None = None
+        self._answers: list[AnswerFault] = []
+        self.hostile_strings = False
+        self.hostile_errors_only = False  # with hostile_strings: only error answers (AWS's error messages)
+
+    def add_answer(
+        self, kind: str, *, count: int = 1, operation: str | None = None, fields: tuple[str, ...] = ()
+    ) -> None:
+        """The next ``count`` matching answers cannot be read (see :data:`ANSWER_KINDS`)."""
+        if kind not in ANSWER_KINDS:
+            raise validation_error(f"Unknown answer fault {kind!r}; expected one of {', '.join(ANSWER_KINDS)}.")
+        if count < 1:
+            raise validation_error("count must be at least 1.")
+        with self._lock:
+            self._answers.append(AnswerFault(kind, count, operation, fields or ("PipelineExecutionArn",)))
+
+    def take_answer(self, operation: str) -> AnswerFault | None:
+        """The answer fault for this request, if any (using up one of its ``count``)."""
+        with self._lock:
+            for fault in self._answers:
+                if fault.operation in (None, operation):
+                    fault.remaining -= 1
+                    if fault.remaining == 0:
+                        self._answers.remove(fault)
+                    return fault
+        return None
 
     def add(
         self,
@@ -99,8 +139,10 @@ class Faults:
     def clear(self) -> None:
         with self._lock:
             self._pending.clear()
+            self._answers.clear()
         self.credentials.clear()
         self.outage = None
+        self.hostile_strings = self.hostile_errors_only = False
 
     def start_outage(self, seconds: float, kinds: tuple[str, ...]) -> None:
         """Every AWS request fails for the next ``seconds`` (see :class:`Outage`)."""
@@ -122,6 +164,44 @@ class Faults:
                         self._pending.remove(fault)
                     return fault
         return None
+
+
+def _without(value: object, fields: tuple[str, ...]) -> object:
+    if isinstance(value, dict):
+        return {key: _without(item, fields) for key, item in value.items() if key not in fields}
+    if isinstance(value, list):
+        return [_without(item, fields) for item in value]
+    return value
+
+
+def _hostile(value: object) -> object:
+    if isinstance(value, str):
+        return value + HOSTILE
+    if isinstance(value, dict):
+        return {key: item if key == "__type" else _hostile(item) for key, item in value.items()}  # codes stay
+    if isinstance(value, list):
+        return [_hostile(item) for item in value]
+    return value
+
+
+HTML_PAGE = b"<html><head><title>Login</title></head><body><h1>Please sign in</h1></body></html>\n"
+
+
+def rewrite_answer(body: bytes, fault: AnswerFault | None, hostile: bool) -> tuple[bytes, str | None]:
+    """A JSON answer as a fault makes it: (new body, new content type or None to keep it)."""
+    if fault is not None and fault.kind == "null":
+        return b"null", None
+    if fault is not None and fault.kind == "html":
+        return HTML_PAGE, "text/html"
+    try:
+        document = json.loads(body or b"{}")
+    except ValueError:
+        return body, None
+    if fault is not None:
+        document = _without(document, fault.fields)
+    if hostile:
+        document = _hostile(document)
+    return json.dumps(document).encode(), None
 
 
 def fault_error(fault: Fault) -> ApiError:

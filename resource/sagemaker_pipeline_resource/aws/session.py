@@ -18,6 +18,7 @@ from __future__ import annotations
 import atexit
 import contextlib
 import functools
+import json
 import os
 import re
 import sys
@@ -46,12 +47,7 @@ from sagemaker_pipeline_resource.errors import DEBUG_ENV, ResourceError, printab
 
 DEFAULT_ROLE_SESSION_NAME = "concourse-sagemaker-pipeline-resource"
 # What botocore's default chain reads from the environment that is secret: values, and files holding one.
-SECRET_ENVIRONMENT = (
-    "AWS_SECRET_ACCESS_KEY",
-    "AWS_SESSION_TOKEN",
-    "AWS_SECURITY_TOKEN",
-    "AWS_CONTAINER_AUTHORIZATION_TOKEN",
-)
+SECRET_ENVIRONMENT = redact.SECRET_ENVIRONMENT
 SECRET_ENVIRONMENT_FILES = ("AWS_WEB_IDENTITY_TOKEN_FILE", "AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE")
 # Concourse mounts the worker's certificates into a resource container's /etc/ssl/certs (concoursetools:
 # ConcourseResource.certs_dir), so a TLS-inspecting proxy trusted by the worker is trusted here too. The
@@ -247,20 +243,28 @@ class AWS:
         )
 
     def sagemaker(self, *, quick: bool = False) -> Any:
-        """The SageMaker client; ``quick``: short timeouts and no retry, for the last call after an abort."""
+        """The SageMaker client; ``quick``: short timeouts and no retry, for the last call after an abort.
+
+        Every answer it receives is checked (:func:`check_answer`) before the resource reads it.
+        """
         if not quick:
-            return self.client("sagemaker", self.config.endpoint_url)
-        config = self.botocore_config().merge(
-            Config(retries={"total_max_attempts": 1}, connect_timeout=2, read_timeout=3)
-        )
-        self.resolved_credentials()  # registered for redaction before any request, as in client()
-        return self.session.create_client(
-            "sagemaker",
-            region_name=self.config.effective_region,
-            endpoint_url=self.config.endpoint_url,
-            verify=self.verify,
-            config=config,
-        )
+            client = self.client("sagemaker", self.config.endpoint_url)
+        else:
+            config = self.botocore_config().merge(
+                Config(retries={"total_max_attempts": 1}, connect_timeout=2, read_timeout=3)
+            )
+            self.resolved_credentials()  # registered for redaction before any request, as in client()
+            client = self.session.create_client(
+                "sagemaker",
+                region_name=self.config.effective_region,
+                endpoint_url=self.config.endpoint_url,
+                verify=self.verify,
+                config=config,
+            )
+        endpoint = client.meta.endpoint_url
+        client.meta.events.register("before-parse.sagemaker", functools.partial(check_body, endpoint))
+        client.meta.events.register("after-call.sagemaker", functools.partial(check_answer, endpoint))
+        return client
 
     @property
     def refreshable(self) -> bool:
@@ -316,7 +320,7 @@ class AWS:
         """The credentials requests will be signed with, registered; says where to get some when there are none."""
         if self._resolved is not None:
             return self._resolved
-        with translate_errors("getting AWS credentials", self.config):
+        with translate_errors("getting AWS credentials", self.config, service="sts"):
             try:
                 credentials = self.session.get_credentials()
                 if credentials is not None:
@@ -338,6 +342,90 @@ class AWS:
             self.credential_source = f"default chain ({credentials.method})"
         self._resolved = credentials
         return credentials
+
+
+# What the resource reads from each answer: (list key, or None for the answer itself; keys each item must have).
+# A missing list is an empty one to botocore, so an answer that is not what it seems (an HTML page with 200:
+# botocore parses it as an empty answer) would look like "no executions" if the list were not required.
+_REQUIRED: dict[str, tuple[str | None, tuple[str, ...]]] = {
+    "ListPipelineExecutions": ("PipelineExecutionSummaries", ("PipelineExecutionArn",)),
+    "ListPipelineExecutionSteps": ("PipelineExecutionSteps", ()),
+    "ListPipelineParametersForExecution": ("PipelineParameters", ("Name", "Value")),
+    "ListPipelineVersions": ("PipelineVersionSummaries", ("PipelineVersionId",)),
+    "DescribePipelineExecution": (None, ("PipelineExecutionArn", "PipelineExecutionStatus")),
+    "StartPipelineExecution": (None, ("PipelineExecutionArn",)),
+    "RetryPipelineExecution": (None, ("PipelineExecutionArn",)),
+    "DescribePipeline": (None, ("PipelineArn",)),
+}
+
+
+# Values the resource prints or parses, which must have their documented form (not any text).
+_FORMS = {
+    "PipelineExecutionArn": re.compile(
+        r"arn:aws[a-z-]*:sagemaker:[a-z0-9-]+:[0-9]{12}:pipeline/[A-Za-z0-9-]{1,256}/execution/[A-Za-z0-9]{1,64}"
+    ),
+    "PipelineExecutionStatus": re.compile(r"[A-Za-z]{1,32}"),
+    "StepStatus": re.compile(r"[A-Za-z]{1,32}"),
+}
+
+
+def body_problem(status: int, body: bytes) -> str | None:
+    """What makes an answer's body unreadable as a JSON service's answer (None if nothing): never its text."""
+    if not body.strip():
+        return None if status < 300 else f"it is empty, with HTTP status {status}"
+    try:
+        document = json.loads(body)
+    except ValueError:
+        kind = "an HTML page" if body.lstrip()[:1] == b"<" else "not JSON"
+        return f"it is {kind} ({len(body)} bytes), with HTTP status {status}"
+    if not isinstance(document, dict):
+        return f"it is {'null' if document is None else 'not a JSON object'}, with HTTP status {status}"
+    return None
+
+
+def answer_problem(operation: str, parsed: object) -> str | None:
+    """What makes a parsed answer unusable (None if nothing): a field missing, or not of its form."""
+    if not isinstance(parsed, dict):
+        return "it is not a JSON object"
+    listed, keys = _REQUIRED.get(operation, (None, ()))
+    items: object = [parsed] if listed is None else parsed.get(listed)
+    if not isinstance(items, list):
+        return f"it has no {listed} list"
+    for number, item in enumerate(items, start=1):
+        where = "" if listed is None else f"entry {number} of {listed} "
+        if not isinstance(item, dict):
+            return f"{where}is not an object"
+        missing = [key for key in keys if item.get(key) in (None, "")]
+        if missing:
+            return f"{where}has no {', '.join(missing)}"
+        for key, form in _FORMS.items():
+            if key in item and not (isinstance(item[key], str) and form.fullmatch(item[key])):
+                return f"{where}has a {key} that is not of its form"
+    return None
+
+
+def _unreadable(operation: str, endpoint: str, problem: str) -> ResourceError:
+    return ResourceError(
+        f"The answer of SageMaker's {operation} from {endpoint} cannot be read: {problem}.",
+        f"Check that {endpoint} is the SageMaker API (not a proxy's or another service's page); if it is, try "
+        "again later.",
+    )
+
+
+def check_body(endpoint: str, operation_model: Any, response_dict: dict[str, Any], **_: Any) -> None:
+    """botocore's ``before-parse`` hook: refuse a body that is not a JSON object (``null``, a proxy's HTML page
+    with 200) before botocore's parser fails on it or reads it as an empty answer."""
+    problem = body_problem(int(response_dict.get("status_code") or 0), bytes(response_dict.get("body") or b""))
+    if problem:
+        raise _unreadable(operation_model.name, endpoint, problem)
+
+
+def check_answer(endpoint: str, http_response: Any, parsed: Any, model: Any, **_: Any) -> None:
+    """botocore's ``after-call`` hook: refuse an answer the resource cannot read, as one error paragraph
+    naming the operation and the endpoint (rather than a crash, or an empty answer taken for a real one)."""
+    problem = answer_problem(model.name, parsed) if http_response.status_code < 300 else None
+    if problem:
+        raise _unreadable(model.name, endpoint, problem)
 
 
 _CODE_HINTS = {
@@ -386,7 +474,11 @@ _NETWORK_ERRORS: tuple[tuple[type[Exception] | tuple[type[Exception], ...], str,
 
 
 def _one_line(text: str, limit: int = 300) -> str:
-    """An answer's text as one short line: a proxy's HTML page (for a 431, say) loses its tags and newlines."""
+    """An answer's text as one short line: a proxy's HTML page (for a 431, say) loses its tags and newlines.
+
+    Masked first: a credential in an XML element is masked by its element's name, which the tags carry.
+    """
+    text = redact.redact(text)
     if text.lstrip().startswith("<"):
         text = re.sub(r"<[^>]*>", " ", text)
     return printable(" ".join(text.split()), limit)
@@ -410,7 +502,10 @@ def translate_errors(action: str, config: SourceConfig, service: str = "sagemake
     ``service`` is ``sts`` for STS calls, which go to ``source.sts_endpoint_url``: the hints name that key.
     """
     endpoint_key = "sts_endpoint_url" if service == "sts" else "endpoint_url"
-    configured = config.sts_endpoint_url if service == "sts" else config.endpoint_url
+    if service == "sts":  # the default chain's STS (web identity) may be set in the environment instead
+        configured = config.sts_endpoint_url or os.environ.get("AWS_ENDPOINT_URL_STS")
+    else:
+        configured = config.endpoint_url
     endpoint = configured or f"the {'STS' if service == 'sts' else 'SageMaker'} endpoint of {config.effective_region}"
     try:
         yield
@@ -436,6 +531,16 @@ def translate_errors(action: str, config: SourceConfig, service: str = "sagemake
         ) from error
     except bex.ParamValidationError as error:
         raise ResourceError(f"AWS would not accept the request for {action}: {error}.") from error
+    except bex.CredentialRetrievalError as error:
+        provider = error.kwargs.get("provider", "?")
+        raise ResourceError(
+            f"The AWS credentials could not be loaded from the {printable(str(provider), 40)} provider while "
+            f"{action} (its output is not shown: it may hold credentials).",
+            "Run the credential_process (or the credential source) by hand to see why, or set "
+            "source.access_key_id and secret_access_key."
+            if provider == "custom-process"
+            else None,
+        ) from error
     except bex.BotoCoreError as error:
         for kinds, what, hint in _NETWORK_ERRORS:
             if isinstance(error, kinds):

@@ -17,14 +17,15 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from sagemaker_pipeline_resource.errors import ResourceError
+from sagemaker_pipeline_resource.errors import ResourceError, shown
 
 PIPELINE_FORM = "arn:aws:sagemaker:REGION:ACCOUNT_ID:pipeline/PIPELINE_NAME"
 EXECUTION_FORM = "arn:aws:sagemaker:REGION:ACCOUNT_ID:pipeline/PIPELINE_NAME/execution/EXECUTION_ID"
 
 # A region name as AWS writes it (lower case): also how source.region is checked.
-REGION = r"[a-z]{2,}(?:-[a-z]+)+-\d+"
-_PREFIX = rf"arn:(?P<partition>aws[a-z-]*):sagemaker:(?P<region>{REGION}):(?P<account>\d{{12}}):"
+# Digits are [0-9]: ``\d`` would also take other scripts' digits (an account of Arabic-Indic digits).
+REGION = r"[a-z]{2,}(?:-[a-z]+)+-[0-9]+"
+_PREFIX = rf"arn:(?P<partition>aws[a-z-]*):sagemaker:(?P<region>{REGION}):(?P<account>[0-9]{{12}}):"
 _NAME = r"(?P<name>[a-zA-Z0-9](?:-*[a-zA-Z0-9]){0,255})"
 _PIPELINE_RE = re.compile(_PREFIX + r"pipeline/" + _NAME)
 _EXECUTION_RE = re.compile(_PREFIX + r"pipeline/" + _NAME + r"/execution/(?P<execution_id>[a-zA-Z0-9]{1,64})")
@@ -64,10 +65,8 @@ class ExecutionArn:
 
 
 def _describe(value: object) -> str:
-    if isinstance(value, str):
-        shown = value if len(value) <= 200 else value[:200] + "..."
-        return repr(shown)
-    return f"a {type(value).__name__}"
+    """The value quoted as every message quotes one: escaped, masked, at most 80 characters."""
+    return shown(value) if isinstance(value, str) else f"a {type(value).__name__}"
 
 
 def parse_pipeline_arn(value: object, key: str = "source.pipeline") -> PipelineArn:
@@ -80,7 +79,7 @@ def parse_pipeline_arn(value: object, key: str = "source.pipeline") -> PipelineA
     if isinstance(value, str):
         if _EXECUTION_RE.fullmatch(value):
             raise ResourceError(
-                f"{key} is an execution ARN ({value}), not a pipeline ARN.",
+                f"{key} is an execution ARN ({_describe(value)}), not a pipeline ARN.",
                 f"{hint}: drop the '/execution/...' part.",
             )
         if not value.startswith("arn:"):
@@ -97,14 +96,25 @@ def parse_pipeline_arn(value: object, key: str = "source.pipeline") -> PipelineA
     raise ResourceError(f"{key} is not a valid SageMaker pipeline ARN: got {_describe(value)}.", f"{hint}.")
 
 
-def parse_execution_arn(value: object, key: str = "version.execution_arn") -> ExecutionArn:
-    """Parse a pipeline execution ARN, or explain what is wrong with ``value``."""
+def parse_execution_arn(value: object, key: str = "version.execution_arn", *, quote: bool = True) -> ExecutionArn:
+    """Parse a pipeline execution ARN, or explain what is wrong with ``value``.
+
+    ``quote=False`` for a value read from a file: the error says what is wrong, never what the file holds
+    (it may not be the file the author meant: a hard link, a secret).
+    """
     if isinstance(value, str):
         match = _EXECUTION_RE.fullmatch(value.strip())
         if match:
             pipeline = PipelineArn(match["partition"], match["region"], match["account"], match["name"])
             return ExecutionArn(pipeline, match["execution_id"])
     hint = f"Give a pipeline execution ARN, of the form {EXECUTION_FORM}."
+    if not quote:
+        length = len(value) if isinstance(value, str) else 0
+        raise ResourceError(
+            f"{key} does not hold a pipeline execution ARN (it holds {length} characters, not shown: an error "
+            "never quotes a file).",
+            f"Point it at a get step's directory or its execution_arn file. {hint}",
+        )
     if isinstance(value, str) and _PIPELINE_RE.fullmatch(value.strip()):
         raise ResourceError(f"{key} is a pipeline ARN, not an execution ARN: {_describe(value)}.", hint)
     raise ResourceError(f"{key} is not a valid SageMaker pipeline execution ARN: got {_describe(value)}.", hint)

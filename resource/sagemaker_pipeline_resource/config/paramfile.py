@@ -4,7 +4,9 @@ Pipeline parameters are a flat mapping of names to strings, so YAML support is t
 file needs (``name: value`` lines, comments, quoted or plain scalars). A full YAML parser would be a third
 runtime dependency for one feature; anything nested is rejected with a message that says so. What is read
 is read as YAML reads it: ``Name: "x"  # note`` is ``x``, and ``Name: ~`` (or ``null``, or nothing after the
-colon) is null, which put refuses as it refuses a JSON null (AWS takes no null values).
+colon) is null, which is refused as a JSON null is (AWS takes no null values). Names and values are checked
+here, where the line (YAML) or the key's position (JSON) is known: an error says where, never what the file
+holds (a name may be a secret pasted into the wrong file).
 """
 
 from __future__ import annotations
@@ -16,6 +18,8 @@ from pathlib import Path
 from sagemaker_pipeline_resource import inputs
 from sagemaker_pipeline_resource.errors import ResourceError
 
+# A pipeline parameter's name, as AWS takes it (put checks the names of params.parameters with it too).
+PARAMETER_NAME = re.compile(r"[A-Za-z0-9\-_]{1,256}")
 _LINE = re.compile(r"(?P<key>[A-Za-z0-9_\-]+|\"[^\"]*\"|'[^']*')\s*:(?:\s+(?P<value>.*))?")
 
 
@@ -74,8 +78,29 @@ def parse_yaml_mapping(text: str, where: str) -> dict[str, object]:
                 "Names are letters, digits, '-' and '_' (or quoted), followed by ': ' and the value.",
             )
         key = match["key"].strip("\"'")
-        result[key] = _scalar(match["value"] or "", f"{where}, line {number}")
+        result[key] = _checked(key, _scalar(match["value"] or "", f"{where}, line {number}"), f"{where}, line {number}")
     return result
+
+
+def _checked(name: str, value: object, where: str) -> object:
+    """``value`` if ``name`` and it can be pipeline parameters; else an error that says where, never what."""
+    if not PARAMETER_NAME.fullmatch(name):
+        raise ResourceError(
+            f"{where}: the name is not a valid pipeline parameter name (not shown: an error never quotes a file).",
+            "Names are 1 to 256 letters, digits, '-' or '_', as declared in the pipeline definition.",
+        )
+    if value is None:
+        raise ResourceError(
+            f"{where}: the value is null (JSON null; in YAML ~, null or nothing after the colon).",
+            "Give it a value ('' for an empty string), or leave it out to use the pipeline's default.",
+        )
+    if isinstance(value, dict | list):
+        raise ResourceError(
+            f"{where}: the value is {'an object' if isinstance(value, dict) else 'a list'}, not a string, number "
+            "or boolean.",
+            "Pipeline parameters are strings: encode structured values as JSON text.",
+        )
+    return value
 
 
 def load(sources: Path, relative: str, where: str = "params.parameters_file") -> dict[str, object]:
@@ -88,5 +113,5 @@ def load(sources: Path, relative: str, where: str = "params.parameters_file") ->
         data = inputs.loads(text, label, "The file must hold one JSON object of parameter names to values.")
         if not isinstance(data, dict):
             raise ResourceError(f"{label} must hold a JSON object of parameter names to values.")
-        return data
+        return {name: _checked(name, value, f"{label}, key {n}") for n, (name, value) in enumerate(data.items(), 1)}
     return parse_yaml_mapping(text, label)

@@ -32,7 +32,7 @@ DEFAULT_STATUSES = ("Succeeded", "Failed", "Stopped", "CompletedWithFailures")
 DEFAULT_FAIL_ON = ("Failed", "Stopped", "CompletedWithFailures")
 RETRY_MODES = ("standard", "adaptive")
 # CreatePipeline/UpdatePipeline's RoleArn and PipelineDisplayName patterns (botocore's SageMaker model).
-PIPELINE_ROLE_ARN = re.compile(r"arn:aws[a-z\-]*:iam::\d{12}:role/?[a-zA-Z_0-9+=,.@\-_/]+")
+PIPELINE_ROLE_ARN = re.compile(r"arn:aws[a-z\-]*:iam::[0-9]{12}:role/?[a-zA-Z_0-9+=,.@\-_/]+")
 PIPELINE_DISPLAY_NAME = re.compile(r"[a-zA-Z0-9](-*[a-zA-Z0-9]){0,255}")
 
 

@@ -25,6 +25,7 @@ from typing import Any, TypeVar
 from sagemaker_pipeline_resource import abort, jsonio
 from sagemaker_pipeline_resource.aws import transient
 from sagemaker_pipeline_resource.config.params import DEFAULT_OUTAGE_BUDGET, RUNNING_STATUSES
+from sagemaker_pipeline_resource.errors import printable
 from sagemaker_pipeline_resource.execution.pipeline_steps import StepKey, step_key, step_label
 from sagemaker_pipeline_resource.get.step import format_duration, list_steps
 
@@ -38,7 +39,7 @@ STALE_LIMIT = 120.0
 
 
 def _stderr(line: str) -> None:
-    print(line, file=sys.stderr, flush=True)
+    print(printable(line), file=sys.stderr, flush=True)  # AWS's words in it (a failure reason): escaped, masked
 
 
 @dataclass

@@ -47,7 +47,7 @@ from sagemaker_pipeline_resource.config import paramfile
 from sagemaker_pipeline_resource.config.arns import parse_execution_arn
 from sagemaker_pipeline_resource.config.fields import bounds_of, check_length
 from sagemaker_pipeline_resource.config.params import RUNNING_STATUSES, PutParams, SourceConfig
-from sagemaker_pipeline_resource.errors import ResourceError, shown
+from sagemaker_pipeline_resource.errors import ResourceError, printable, shown
 from sagemaker_pipeline_resource.execution.pipeline_steps import step_label
 from sagemaker_pipeline_resource.execution.waiting import Outage, WaitResult, ride_out, wait
 from sagemaker_pipeline_resource.get.step import failing_steps, list_steps, metadata
@@ -58,7 +58,7 @@ from sagemaker_pipeline_resource.versions.version import ExecutionVersion
 
 T = TypeVar("T")
 
-PARAMETER_NAME = re.compile(r"[A-Za-z0-9\-_]{1,256}")
+PARAMETER_NAME = paramfile.PARAMETER_NAME
 # AWS's PipelineExecutionName: letters and digits, any dashes between them (its pattern); the length (1 to 82)
 # is the field's declared bounds in config.py, checked here because the name is templated first.
 DISPLAY_NAME = re.compile(r"[a-zA-Z0-9](-*[a-zA-Z0-9])*")
@@ -216,7 +216,7 @@ def _resolve_execution(params: PutParams, sources: Path, aws: AWS) -> str:
             path = path / "execution_arn"
         arn = inputs.read_text(path, key, max_bytes=4096).strip()
         key = f"params.execution_arn_file ({path.name[:80]})"
-    execution = parse_execution_arn(arn, key)
+    execution = parse_execution_arn(arn, key, quote=params.execution_arn is not None)  # a file is never quoted
     if not aws.config.pipeline_arn.owns(execution):
         raise ResourceError(f"{key}: {arn} is an execution of another pipeline, not of {aws.config.pipeline}.")
     return arn
@@ -337,7 +337,7 @@ def _stop_on_abort(aws: AWS, arn: str, build: BuildMetadata, deadline: float = A
             if stop(client, arn, request_token(build, "stop-on-abort", {"arn": arn})) is None:
                 print(f"put: asked {arn} to stop (params.stop_on_abort)", file=sys.stderr)
         except (bex.ClientError, bex.BotoCoreError, ResourceError) as error:
-            print(f"put: could not stop {arn} ({error}): stop it by hand", file=sys.stderr)
+            print(f"put: could not stop {arn} ({printable(str(error), 500)}): stop it by hand", file=sys.stderr)
 
     worker = threading.Thread(target=attempt, name="stop-on-abort", daemon=True)
     worker.start()
