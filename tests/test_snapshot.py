@@ -99,7 +99,7 @@ def test_what_is_recorded(layout: Path, payload: dict[str, Any]) -> None:
     assert (kind, locations) == (snapshot.SOURCE, [str(layout / "site-packages" / "botocore")])
     assert any(kind == snapshot.EXTENSION for kind, _, _ in modules.values()), "extension modules (e.g. _ssl)"
     # Neither the steps a check does not run nor frozen or built-in modules.
-    assert "sagemaker_pipeline_resource.put.step.step" not in modules
+    assert "sagemaker_pipeline_resource.put.step" not in modules
     assert "sys" not in modules and "_frozen_importlib" not in modules
     patterns = recorded["patterns"]
     assert len(patterns) > 50

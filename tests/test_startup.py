@@ -33,7 +33,8 @@ from tests.conftest import clean_env, reported, shiv_python, through_the_launche
 DEFERRED_CODE = ("botocore.docs.service", "botocore.docs.bcdoc.restdoc", "html.parser", "importlib.metadata._meta")
 # Modules of the other steps: a check does not load them.
 OTHER_STEPS = tuple(
-    f"sagemaker_pipeline_resource.{name}" for name in ("get", "put", "doctor", "paramfile", "waiter", "jsonio")
+    f"sagemaker_pipeline_resource.{name}"
+    for name in ("get", "put", "doctor", "config.paramfile", "execution.waiting", "jsonio")
 )
 DEFERRALS = {deferral.module: deferral for deferral in startup.DEFERRED}
 # concoursetools' helpers for testing resources: no step imports them (asserted below), so what they import
@@ -209,7 +210,7 @@ def test_a_check_leaves_every_deferred_module_unrun(
     """The whole list, through the image's launcher on the unpacked tree (as /opt/resource/check runs): after
     a check, no deferred module's code has run. A deferred module is not in -X importtime's list, so this
     asks startup itself, from an atexit callback (the check's fast exit runs them)."""
-    startup_ = "sys.modules['sagemaker_pipeline_resource.startup.deferrals.deferrals']"
+    startup_ = "sys.modules['sagemaker_pipeline_resource.startup.deferrals']"
     still = f"[d.module for d in {startup_}.DEFERRED if {startup_}.is_deferred(d.module)]"
     done = idle_check(run, emulator, pipeline, source, "-c", through_the_launcher(launcher_dir / "check", still))
     remaining = reported(done.stderr)

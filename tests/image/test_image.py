@@ -189,7 +189,7 @@ def test_a_check_in_the_image_leaves_every_deferred_module_unrun(resource_image:
     report = (
         "import atexit, json, sys\n"
         "def report():\n"
-        "    startup = sys.modules['sagemaker_pipeline_resource.startup.deferrals.deferrals']\n"
+        "    startup = sys.modules['sagemaker_pipeline_resource.startup.deferrals']\n"
         "    still = [d.module for d in startup.DEFERRED if startup.is_deferred(d.module)]\n"
         "    listed = [d.module for d in startup.DEFERRED]\n"
         "    print('deferred:', json.dumps({'listed': listed, 'still': still}), file=sys.stderr)\n"
