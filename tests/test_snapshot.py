@@ -299,7 +299,7 @@ def test_the_stand_ins_compile_as_the_built_ins_would(pyz: Path) -> None:
 
 def test_a_replayed_check_runs_recorded_code_objects(layout: Path, payload: dict[str, Any]) -> None:
     record(layout, payload)
-    replayed = "len(sys.modules['sagemaker_pipeline_resource.startup.deferrals.snapshot'].replayed_sources)"
+    replayed = "len(sys.modules['sagemaker_pipeline_resource.startup.snapshot'].replayed_sources)"
     done = subprocess.run(
         [sys.executable, "-I", "-S", "-c", through_the_launcher(layout / "check", replayed)],
         input=json.dumps(payload), env=clean_env(), capture_output=True, text=True, timeout=120, check=False,

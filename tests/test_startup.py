@@ -27,7 +27,7 @@ import pytest
 
 from sagemaker_pipeline_resource import cli
 from sagemaker_pipeline_resource.startup import deferrals as startup
-from tests.conftest import clean_env, reported, shiv_python, through_the_launcher
+from tests.conftest import ROOT, clean_env, reported, shiv_python, through_the_launcher
 
 # Modules that only the deferred code imports: none of them may show up during a check.
 DEFERRED_CODE = ("botocore.docs.service", "botocore.docs.bcdoc.restdoc", "html.parser", "importlib.metadata._meta")
@@ -364,7 +364,12 @@ startup.exit_now(3)
 print("never")
 """
     done = subprocess.run(
-        [sys.executable, "-c", code], env=clean_env(), capture_output=True, text=True, timeout=60, check=False
+        [sys.executable, "-c", code],
+        env=clean_env({"PYTHONPATH": str(ROOT / "resource")}),
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
     )
     assert (done.returncode, done.stdout, done.stderr) == (3, "buffered answer atexit ran\n", "buffered error")
 
@@ -377,7 +382,12 @@ threading.Thread(target=lambda: (time.sleep(0.5), print("thread finished", flush
 startup.exit_now(4)
 """
     done = subprocess.run(
-        [sys.executable, "-c", code], env=clean_env(), capture_output=True, text=True, timeout=60, check=False
+        [sys.executable, "-c", code],
+        env=clean_env({"PYTHONPATH": str(ROOT / "resource")}),
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
     )
     assert (done.returncode, done.stdout) == (4, "thread finished\n")
 
