@@ -13,6 +13,7 @@ from botocore.stub import Stubber
 from sagemaker_pipeline_resource import check as check_module
 from sagemaker_pipeline_resource.config.params import SourceConfig
 from sagemaker_pipeline_resource.errors import ResourceError
+from sagemaker_pipeline_resource.versions import listing
 from sagemaker_pipeline_resource.versions.marker import Marker, attach, scope_of
 from sagemaker_pipeline_resource.versions.version import ExecutionVersion
 
@@ -130,7 +131,7 @@ def test_previous_version_then_newer_ones_in_start_order(capsys):
 
 def test_policy_comes_from_source():
     config = SourceConfig.from_json({"pipeline": PIPELINE, "statuses": ["Succeeded"], "hold_back_hours": 2})
-    policy = check_module.policy_of(config)
+    policy = listing.policy_of(config)
     assert policy.statuses == frozenset({"Succeeded"})
     assert policy.hold_back == dt.timedelta(hours=2)
     assert policy.scope == scope_of(config)
@@ -150,7 +151,7 @@ def test_pending_is_the_first_execution_still_held():
     aws = aws_for()
     aws.expect_page([summary("c", 10, "Executing"), summary("b", 20, "Executing"), summary("a", 30)])
     with aws.stub:
-        held = check_module.pending(aws.client, aws.config).holder
+        held = listing.pending(aws.client, aws.config).holder
     assert held is not None and held.arn == arn("b")
 
 
@@ -179,7 +180,7 @@ def test_pending_for_a_waiting_put_looks_only_before_its_own_execution():
         aws = aws_for()
         aws.expect_page([summary("c", 10, "Executing"), summary("b", 20), summary("a", 30)])
         with aws.stub:
-            held = check_module.pending(aws.client, aws.config, own, own_holds="in_window").holder
+            held = listing.pending(aws.client, aws.config, own, own_holds=True).holder
         assert (held.arn if held else None) == expected
 
 
@@ -189,6 +190,6 @@ def test_pending_finds_the_execution_an_earlier_attempt_of_the_step_started():
     started = {**summary("e", 2, "Executing"), "PipelineExecutionDescription": text}
     aws.expect_page([started, summary("a", 30)])
     with aws.stub:
-        found = check_module.pending(aws.client, aws.config, None, "0a1b2c3d")
+        found = listing.pending(aws.client, aws.config, None, "0a1b2c3d")
     assert found.earlier is not None and found.earlier.arn == arn("e")
     assert found.own is None

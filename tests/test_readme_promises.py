@@ -22,7 +22,7 @@ import pytest
 from sagemaker_pipeline_resource.config.arns import parse_execution_arn, parse_pipeline_arn
 from sagemaker_pipeline_resource.config.params import PUT_ACTIONS, WAIT_ONLY, PutParams
 from sagemaker_pipeline_resource.errors import ResourceError
-from sagemaker_pipeline_resource.get.step import metadata
+from sagemaker_pipeline_resource.execution.reading import metadata
 from tests.conftest import clean_env, parameters_of
 
 

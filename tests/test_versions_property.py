@@ -34,6 +34,7 @@ from sagemaker_pipeline_resource.config.params import (
     SourceConfig,
 )
 from sagemaker_pipeline_resource.put import step as put
+from sagemaker_pipeline_resource.versions import listing
 from sagemaker_pipeline_resource.versions.marker import parse
 from sagemaker_pipeline_resource.versions.ordering import Execution
 from sagemaker_pipeline_resource.versions.version import ExecutionVersion
@@ -355,7 +356,7 @@ def wide_interleaving(seed: int) -> list[tuple]:
 
 class Histories(World):
     """:class:`World` with two more histories over the same pipeline, stop and retry puts, a clock the test
-    drives (``check.utc_now``), a listing that may lag, and small pages."""
+    drives (``listing.utc_now``), a listing that may lag, and small pages."""
 
     def __init__(self, counted: tuple[str, ...], lag: int, page_size: int, max_pages: int) -> None:
         super().__init__(counted)
@@ -401,8 +402,8 @@ class Histories(World):
 
     @staticmethod
     def ordered(config, state) -> list[Execution]:
-        with mock.patch.object(check, "utc_now", lambda: dt.datetime.max.replace(tzinfo=dt.timezone.utc)):
-            policy = check.policy_of(config)
+        with mock.patch.object(listing, "utc_now", lambda: dt.datetime.max.replace(tzinfo=dt.timezone.utc)):
+            policy = listing.policy_of(config)
         return policy.ordered(
             Execution(arn, status, start, parse(text), text) for arn, (status, start, text) in state.items()
         )
@@ -534,7 +535,7 @@ def test_every_history_and_every_put_action(counted, seed, lag, pages) -> None:
     page_size, max_pages = pages
     world = Histories(counted, lag, page_size, max_pages)
     world.retried_by_put = set()
-    with mock.patch.object(check, "PAGE_SIZE", page_size), mock.patch.object(check, "utc_now", world.fake.clock):
+    with mock.patch.object(listing, "PAGE_SIZE", page_size), mock.patch.object(listing, "utc_now", world.fake.clock):
         for op in operations:
             world.apply(op)
         world.drain_all()
@@ -558,7 +559,7 @@ def test_every_history_and_every_put_action(counted, seed, lag, pages) -> None:
         if page_size == 100:  # nothing new: one call, in every history
             for config, concourse in ((world.config, world.concourse), (world.config, world.deploy)):
                 world.fake.calls.clear()
-                with mock.patch.object(check, "utc_now", world.fake.clock):
+                with mock.patch.object(listing, "utc_now", world.fake.clock):
                     world.run_check(config, concourse, set())
                 assert world.fake.calls == {"ListPipelineExecutions": 1}
 
@@ -574,7 +575,7 @@ def test_a_put_goes_before_an_execution_the_listing_does_not_show_yet() -> None:
     lags (or started between the put's listing and its start), comes after the put's version, not before."""
     for older in (False, True):
         world = lagging_world(lag=1)
-        with mock.patch.object(check, "utc_now", world.fake.clock):
+        with mock.patch.object(listing, "utc_now", world.fake.clock):
             if older:
                 world.apply(("outside",))
                 world.apply(("finish", 0, "Succeeded"))
@@ -595,7 +596,7 @@ def test_a_waiting_put_waits_for_the_listing_to_show_its_marker() -> None:
     """Issue #22, case 7: a waiting put reads the listing until it shows the saved marker, so the check it is
     handed to next never places it at its start (and loses what was pending before it)."""
     world = lagging_world(lag=0)
-    with mock.patch.object(check, "utc_now", world.fake.clock):
+    with mock.patch.object(listing, "utc_now", world.fake.clock):
         world.apply(("outside",))
         world.apply(("finish", 0, "Succeeded"))
         world.apply(("check",))

@@ -27,7 +27,7 @@ from sagemaker_pipeline_resource.aws import transient
 from sagemaker_pipeline_resource.config.params import DEFAULT_OUTAGE_BUDGET, RUNNING_STATUSES
 from sagemaker_pipeline_resource.errors import printable
 from sagemaker_pipeline_resource.execution.pipeline_steps import StepKey, step_key, step_label
-from sagemaker_pipeline_resource.get.step import format_duration, list_steps
+from sagemaker_pipeline_resource.execution.reading import format_duration, list_steps
 
 # Backoff while AWS fails: poll_interval, doubled per failed poll, up to 16 poll intervals and at most a
 # minute (or one poll interval, if that is longer): a wait notices the end of an outage within a minute.

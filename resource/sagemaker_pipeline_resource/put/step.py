@@ -42,16 +42,16 @@ from sagemaker_pipeline_resource import inputs
 from sagemaker_pipeline_resource.abort import Aborted, deferred, trap
 from sagemaker_pipeline_resource.aws.session import AWS, translate_errors
 from sagemaker_pipeline_resource.aws.transient import is_transient
-from sagemaker_pipeline_resource.check import pending, policy_of
 from sagemaker_pipeline_resource.config import paramfile
 from sagemaker_pipeline_resource.config.arns import parse_execution_arn
 from sagemaker_pipeline_resource.config.fields import bounds_of, check_length
 from sagemaker_pipeline_resource.config.params import RUNNING_STATUSES, PutParams, SourceConfig
 from sagemaker_pipeline_resource.errors import ResourceError, printable, shown
 from sagemaker_pipeline_resource.execution.pipeline_steps import step_label
+from sagemaker_pipeline_resource.execution.reading import failing_steps, list_steps, metadata
 from sagemaker_pipeline_resource.execution.waiting import Outage, WaitResult, ride_out, wait
-from sagemaker_pipeline_resource.get.step import failing_steps, list_steps, metadata
 from sagemaker_pipeline_resource.put.deploy import deploy, load_definition
+from sagemaker_pipeline_resource.versions.listing import pending, policy_of
 from sagemaker_pipeline_resource.versions.marker import Marker, attach, parse, request_of, scope_of
 from sagemaker_pipeline_resource.versions.ordering import Execution, Frontier
 from sagemaker_pipeline_resource.versions.version import ExecutionVersion
