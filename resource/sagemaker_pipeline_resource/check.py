@@ -10,18 +10,20 @@ from __future__ import annotations
 import sys
 
 from sagemaker_pipeline_resource.aws.session import AWS, translate_errors
-from sagemaker_pipeline_resource.versions.listing import PAGE_SIZE, locator, pages, policy_of
+from sagemaker_pipeline_resource.versions import listing
 from sagemaker_pipeline_resource.versions.ordering import select
 from sagemaker_pipeline_resource.versions.version import ExecutionVersion
 
 
 def check(aws: AWS, previous: ExecutionVersion | None) -> list[ExecutionVersion]:
     config = aws.config
-    policy = policy_of(config)
+    policy = listing.policy_of(config)
     with translate_errors(f"listing the executions of {config.pipeline_arn}", config):
         client = aws.sagemaker()
-        outcome = select(pages(client, config), previous.execution_arn if previous else None, policy, locator(client))
-    if outcome.undecided and outcome.scanned >= PAGE_SIZE * config.max_pages:
+        outcome = select(
+            listing.pages(client, config), previous.execution_arn if previous else None, policy, listing.locator(client)
+        )
+    if outcome.undecided and outcome.scanned >= listing.PAGE_SIZE * config.max_pages:
         print(
             f"check: warning: read max_pages={config.max_pages} pages ({outcome.scanned} executions) before the "
             "answer was certain: executions further back (a pending one, or where a put's version sits) were not "
