@@ -150,7 +150,7 @@ def _patterns_replayed(compiler: Any, programs: Mapping[PatternKey, Program]) ->
     return replayed
 
 
-def replay(path: str) -> str:
+def replay(path: str, off: frozenset[str] = frozenset()) -> str:
     """Use the snapshot at ``path`` if it applies to this run; say what was done (or why not), never raise."""
     try:
         with open(path, "rb") as file:
@@ -161,12 +161,13 @@ def replay(path: str) -> str:
         times = snapshot["directories"]
         if _directory_times(set(times)) != times:
             return "not used: a directory it found modules in has changed since"
-        finder = Finder(snapshot["modules"])
-        sys.meta_path.insert(0, finder)
+        if "snapshot-modules" not in off:
+            sys.meta_path.insert(0, Finder(snapshot["modules"]))
         compiler = _regex_compiler()
-        if compiler is not None and snapshot["patterns"]:
+        if compiler is not None and snapshot["patterns"] and "snapshot-patterns" not in off:
             compiler.compile = _patterns_replayed(compiler, snapshot["patterns"])
-        _sources.update(snapshot["sources"])
+        if "snapshot-code" not in off:
+            _sources.update(snapshot["sources"])
         return (
             f"used: {len(snapshot['modules'])} module locations, {len(snapshot['patterns'])} patterns, "
             f"{len(snapshot['sources'])} compiled sources"
@@ -366,5 +367,6 @@ def start(path: str, environ: Mapping[str, str] = os.environ) -> str:
         record(target)
         status = f"recording into {target}"
     else:
-        status = replay(path)
+        # startup.OFF_ENV (not imported from there: startup's imports must come after the finder).
+        status = replay(path, frozenset(environ.get("SAGEMAKER_PIPELINE_RESOURCE_STARTUP_OFF", "").split(",")))
     return status

@@ -48,6 +48,19 @@ if TYPE_CHECKING:
     from collections.abc import Callable, Iterator, Mapping
     from types import ModuleType
 
+# A benchmarking switch, not a setting: measures named here (comma-separated, from MEASURES) are switched off,
+# so that `make bench` can show what each saves. Any other value, or none, leaves every measure on; it only
+# ever makes a run slower, never different.
+OFF_ENV = "SAGEMAKER_PIPELINE_RESOURCE_STARTUP_OFF"
+# The measures it can switch off (see the module docstring and build/docker/launcher.py).
+MEASURES = ("snapshot-modules", "snapshot-patterns", "snapshot-code", "deferrals", "gc", "fast-exit")
+
+
+def switched_off(measure: str, environ: Mapping[str, str] = os.environ) -> bool:
+    """True when the benchmarking switch :data:`OFF_ENV` names ``measure``."""
+    return measure in environ.get(OFF_ENV, "").split(",")
+
+
 DOCSTRING_NOTE = (
     "Documentation is not loaded by sagemaker-pipeline-resource (start-up time): see botocore's or boto3's "
     "documentation for this method."
@@ -163,6 +176,8 @@ def _defer(deferral: Deferral) -> ModuleType | None:
 
 def install(deferrals: tuple[Deferral, ...] = DEFERRED) -> list[str]:
     """Defer the modules in ``deferrals`` that nothing has imported yet; return their names."""
+    if switched_off("deferrals"):
+        return []
     return [deferral.module for deferral in deferrals if _defer(deferral) is not None]
 
 
@@ -175,6 +190,9 @@ def is_deferred(name: str) -> bool:
 @contextlib.contextmanager
 def loading() -> Iterator[None]:
     """Import a step's modules inside this: no collection during the imports, and what they made is frozen."""
+    if switched_off("gc"):
+        yield
+        return
     enabled = gc.isenabled()
     gc.disable()
     try:
@@ -195,7 +213,7 @@ def exit_now(code: int) -> NoReturn:
     other thread runs: a normal exit waits for them, this one would not.
     """
     threading = sys.modules.get("threading")
-    if threading is not None and threading.active_count() > 1:
+    if switched_off("fast-exit") or (threading is not None and threading.active_count() > 1):
         sys.exit(code)
     atexit._run_exitfuncs()
     for stream in (sys.stdout, sys.stderr, sys.__stdout__, sys.__stderr__):
