@@ -25,7 +25,10 @@ carry no documentation anyway, see ``build/prune.py``). Anything else still work
 objects that live as long as the process, and the collector's passes over them (and over them again at
 exit) find nothing to free. They are then frozen (:func:`gc.freeze`), so later passes skip them.
 
-:func:`exit_now` ends a check without tearing the interpreter down (``cli.launch``).
+Everything here uses public, documented APIs (module ``__getattr__``, ``importlib.util``, :mod:`gc`). A
+start-up measure that needs private CPython internals is kept only if it saves at least 10% of an idle
+check's CPU on its own; ``make bench`` switches each measure off in turn (:data:`OFF_ENV`) and prints what
+it saves.
 
 ``tests/test_startup.py`` fails loudly when the locked libraries change what this relies on: it reads
 their sources for every name they take from a deferred module and checks that each is listed here, and it
@@ -35,14 +38,13 @@ image tests ask the same in the image's own interpreter).
 
 from __future__ import annotations
 
-import atexit
 import contextlib
 import gc
 import importlib.util
 import os
 import sys
 from types import MappingProxyType
-from typing import TYPE_CHECKING, Any, NamedTuple, NoReturn
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterator, Mapping
@@ -53,7 +55,7 @@ if TYPE_CHECKING:
 # ever makes a run slower, never different.
 OFF_ENV = "SAGEMAKER_PIPELINE_RESOURCE_STARTUP_OFF"
 # The measures it can switch off (see the module docstring and build/docker/launcher.py).
-MEASURES = ("snapshot-modules", "snapshot-patterns", "snapshot-code", "deferrals", "gc", "fast-exit")
+MEASURES = ("snapshot-modules", "deferrals", "gc")
 
 
 def switched_off(measure: str, environ: Mapping[str, str] = os.environ) -> bool:
@@ -201,23 +203,3 @@ def loading() -> Iterator[None]:
         gc.freeze()
         if enabled:
             gc.enable()
-
-
-def exit_now(code: int) -> NoReturn:
-    """Exit with ``code`` without tearing the interpreter down, once everything the run wrote is out.
-
-    At exit Python would free every module, class and object it loaded (some 300 modules for a check),
-    which takes longer than some of the imports; the operating system frees a process's memory anyway.
-    What a normal exit does that matters still happens here, in its order: the ``atexit`` callbacks (the
-    logging module's flush, :mod:`aws`'s clean-up), then every standard stream is flushed. Only when no
-    other thread runs: a normal exit waits for them, this one would not.
-    """
-    threading = sys.modules.get("threading")
-    if switched_off("fast-exit") or (threading is not None and threading.active_count() > 1):
-        sys.exit(code)
-    atexit._run_exitfuncs()
-    for stream in (sys.stdout, sys.stderr, sys.__stdout__, sys.__stderr__):
-        with contextlib.suppress(Exception):
-            if stream is not None:
-                stream.flush()
-    os._exit(code)

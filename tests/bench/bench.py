@@ -49,14 +49,13 @@ OTHER_BASE = f"Debian {build.OTHER_STAND_IN_SUITE} stand-in"
 NO_DOCKER = "skipped: no Docker engine"
 # The start-up measures (resource/startup.py MEASURES) the bench switches off one at a time, in containers, with
 # the private CPython or library internals each relies on ("" for none). A measure that needs such internals
-# is kept only if it saves at least MIN_PRIVATE_SAVING of an idle check's CPU on its own (issue #25).
+# is kept only if it saves at least MIN_PRIVATE_SAVING of an idle check's CPU on its own (issue #25): its row
+# then has that target. Those that did not (replayed _sre programs, recorded code objects for dataclasses,
+# namedtuple and typing, a fast exit through atexit._run_exitfuncs) were removed.
 START_UP_MEASURES = {
     "snapshot-modules": "",
-    "snapshot-patterns": "re._compiler, _sre.compile",
-    "snapshot-code": "sys._getframe, stand-ins for exec/eval/compile, PyCF_MASK",
     "deferrals": "",
     "gc": "",
-    "fast-exit": "atexit._run_exitfuncs",
 }
 OFF_ENV = "SAGEMAKER_PIPELINE_RESOURCE_STARTUP_OFF"
 MIN_PRIVATE_SAVING = 0.10
