@@ -62,15 +62,15 @@ WORKDIR /opt/resource
 # 3. Byte-compile what was unpacked. unchecked-hash: the tree never changes, so Python need not stat the
 #    sources, and a changed mtime (e.g. from a COPY) cannot make the .pyc stale.
 # 4. Warm up: run in, out and check, each failing at connecting (nothing listens on 127.0.0.1:9), recording
-#    the start-up snapshot (startup.snapshot: where each module is, each regular expression's compiled
-#    program; see resource/snapshot.py) that every later run replays. Python also writes the byte code of
+#    the start-up snapshot (startup.snapshot: where each module is; see resource/snapshot.py) that every
+#    later run replays. Python also writes the byte code of
 #    every standard-library module the run imports, where the base image has none (the official python
 #    images delete theirs): otherwise every run compiles them in memory (~0.3 s). Only what a run imports
 #    is compiled, not the whole standard library (~1 MB rather than ~18 MB); on bases that ship their
 #    .pyc this writes nothing. Steps 1 and 3 run with PYTHONDONTWRITEBYTECODE, so that the byte code of
 #    what only they import (shiv's unpacking, compileall's process pool) is not left in the image.
 #    The snapshot is recorded last (nothing may change the directories it saw afterwards), then verified:
-#    each pattern replays equal to how it compiles, each module is where it says.
+#    each module is where it says.
 # 5. Everything readable and nothing writable by other users.
 RUN set -eu \
  && PYTHONDONTWRITEBYTECODE=1 SHIV_INTERPRETER=1 ./sagemaker-pipeline-resource.pyz -c 'import sagemaker_pipeline_resource' \
@@ -98,7 +98,7 @@ RUN set -eu \
  && unset SAGEMAKER_PIPELINE_RESOURCE_SNAPSHOT_RECORD \
  && rm -r /tmp/warm-up \
  && PYTHONDONTWRITEBYTECODE=1 python3 -IS -c 'import sys; sys.path.append("site-packages");'\
-' from sagemaker_pipeline_resource import snapshot; print(snapshot.verify("startup.snapshot"))' \
+' from sagemaker_pipeline_resource.startup import snapshot; print(snapshot.verify("startup.snapshot"))' \
  && chmod -R a+rX,go-w /opt/resource
 # Concourse runs resource containers as root and hands `in` and `out` a directory owned by root, so the
 # default user stays root: a non-root default could not write into that directory. Nothing in the image

@@ -25,9 +25,8 @@ from typing import Any
 
 import pytest
 
-from sagemaker_pipeline_resource import cli
 from sagemaker_pipeline_resource.startup import deferrals as startup
-from tests.conftest import ROOT, clean_env, reported, shiv_python, through_the_launcher
+from tests.conftest import clean_env, reported, shiv_python, through_the_launcher
 
 # Modules that only the deferred code imports: none of them may show up during a check.
 DEFERRED_CODE = ("botocore.docs.service", "botocore.docs.bcdoc.restdoc", "html.parser", "importlib.metadata._meta")
@@ -172,7 +171,7 @@ print(json.dumps(result))
 
 
 def idle_check(
-    run: Any, emulator: Any, pipeline: str, source: dict[str, Any], *arguments: str
+    run: Any, emulator: Any, pipeline: str, source: dict[str, Any], *arguments: str, env: dict[str, str] | None = None
 ) -> subprocess.CompletedProcess[str]:
     """A check with nothing new (after a first one through the zipapp), as ``python -I -S *arguments``."""
     emulator.seed_executions(pipeline, 3)
@@ -181,7 +180,7 @@ def idle_check(
     done = subprocess.run(
         [sys.executable, "-I", "-S", *arguments],
         input=json.dumps({"source": source, "version": json.loads(first.stdout)[-1]}),
-        env=clean_env(),
+        env=clean_env(env),
         capture_output=True,
         text=True,
         timeout=120,
@@ -209,12 +208,35 @@ def test_a_check_leaves_every_deferred_module_unrun(
 ) -> None:
     """The whole list, through the image's launcher on the unpacked tree (as /opt/resource/check runs): after
     a check, no deferred module's code has run. A deferred module is not in -X importtime's list, so this
-    asks startup itself, from an atexit callback (the check's fast exit runs them)."""
+    asks startup itself, from an atexit callback."""
     startup_ = "sys.modules['sagemaker_pipeline_resource.startup.deferrals']"
     still = f"[d.module for d in {startup_}.DEFERRED if {startup_}.is_deferred(d.module)]"
     done = idle_check(run, emulator, pipeline, source, "-c", through_the_launcher(launcher_dir / "check", still))
     remaining = reported(done.stderr)
     assert remaining == [d.module for d in startup.DEFERRED], f"ran: {sorted(set(DEFERRALS) - set(remaining))}"
+
+
+def test_the_benchmarking_switch_turns_measures_off_and_the_answer_stays(
+    run: Any, emulator: Any, pipeline: str, source: dict[str, Any], launcher_dir: Path
+) -> None:
+    """``make bench`` switches each start-up measure off in turn (startup.OFF_ENV): with deferrals and gc off, a
+    check through the launcher defers nothing and keeps the collector, and answers as always (idle_check)."""
+    startup_ = "sys.modules['sagemaker_pipeline_resource.startup.deferrals']"
+    deferred = f"[d.module for d in {startup_}.DEFERRED if {startup_}.is_deferred(d.module)]"
+    state = f"[{deferred}, __import__('gc').isenabled()]"
+    code = through_the_launcher(launcher_dir / "check", state)
+    done = idle_check(run, emulator, pipeline, source, "-c", code, env={startup.OFF_ENV: "deferrals,gc"})
+    assert reported(done.stderr) == [[], True]
+    assert startup.switched_off("gc", {startup.OFF_ENV: "deferrals,gc"})
+    assert not startup.switched_off("gc", {startup.OFF_ENV: "gcx"}) and not startup.switched_off("gc", {})
+
+
+def test_the_bench_switches_every_measure_off() -> None:
+    """The bench's list of start-up measures is startup's (each row of make bench is one measure off)."""
+    from tests.bench import bench  # noqa: PLC0415 - the bench's imports (the emulator) only for this test
+
+    assert tuple(bench.START_UP_MEASURES) == startup.MEASURES
+    assert bench.OFF_ENV == startup.OFF_ENV
 
 
 def test_the_launcher_runs_a_check_without_garbage_collection_and_in_with_it(
@@ -348,61 +370,3 @@ def test_a_module_imported_already_is_left_alone(fake_module: str) -> None:
     module = __import__(fake_module)
     assert startup.install((startup.Deferral(fake_module, functions=frozenset({"twice"})),)) == []
     assert sys.modules[fake_module] is module and sys._startup_fake_runs == 1  # type: ignore[attr-defined]
-
-
-# --- the fast exit ----------------------------------------------------------------------------------------
-
-
-def test_exit_now_runs_atexit_and_flushes_then_exits_with_the_code() -> None:
-    code = """
-import atexit, sys
-from sagemaker_pipeline_resource.startup import deferrals as startup
-atexit.register(lambda: print("atexit ran", flush=False))
-print("buffered answer", end=" ")
-sys.stderr.write("buffered error")
-startup.exit_now(3)
-print("never")
-"""
-    done = subprocess.run(
-        [sys.executable, "-c", code],
-        env=clean_env({"PYTHONPATH": str(ROOT / "resource")}),
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
-    assert (done.returncode, done.stdout, done.stderr) == (3, "buffered answer atexit ran\n", "buffered error")
-
-
-def test_exit_now_waits_for_other_threads_as_a_normal_exit_does() -> None:
-    code = """
-import threading, time
-from sagemaker_pipeline_resource.startup import deferrals as startup
-threading.Thread(target=lambda: (time.sleep(0.5), print("thread finished", flush=True))).start()
-startup.exit_now(4)
-"""
-    done = subprocess.run(
-        [sys.executable, "-c", code],
-        env=clean_env({"PYTHONPATH": str(ROOT / "resource")}),
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
-    assert (done.returncode, done.stdout) == (4, "thread finished\n")
-
-
-@pytest.mark.parametrize(
-    ("argv", "step"),
-    [
-        (["/opt/resource/check"], "check"),
-        (["/opt/resource/in", "/tmp/build/get"], "in"),
-        (["./sagemaker-pipeline-resource.pyz", "check"], "check"),
-        (["sagemaker-pipeline-resource", "doctor"], "doctor"),
-        (["sagemaker-pipeline-resource", "--version"], None),
-        ([], None),
-    ],
-)
-def test_the_step_a_command_line_asks_for(argv: list[str], step: str | None) -> None:
-    """cli.launch exits at once (startup.exit_now) only after a check."""
-    assert cli.step_of(argv) == step

@@ -8,18 +8,20 @@ then shiv's bootstrap (its own imports, reading its environment from the zip, ch
 about 8% of an idle check. Same code, same interpreter flags (``-IS``), same dispatch on ``argv[0]``.
 
 First of all it replays the start-up snapshot the image's warm-up runs recorded (``startup.snapshot`` here;
-see sagemaker_pipeline_resource/snapshot.py): where each module is, each regular expression's compiled
-program and the code objects of the source text the standard library compiles at run time, so that a check
-neither searches for its modules nor compiles its patterns or its dataclasses' methods again.
+see sagemaker_pipeline_resource/snapshot.py): where each module is, so that a run does not search
+``sys.path`` for its modules again.
 """
 
 import gc
 import os
 import sys
 
-if os.path.basename(sys.argv[0]) == "check":
+# A benchmarking switch (startup.OFF_ENV): `make bench` names the start-up measures to leave out, one at a time.
+switched_off = os.environ.get("SAGEMAKER_PIPELINE_RESOURCE_STARTUP_OFF", "").split(",")
+
+if os.path.basename(sys.argv[0]) == "check" and "gc" not in switched_off:
     # A check lasts a fraction of a second and allocates nothing it must free before it exits: the garbage
-    # collector's passes over the ~100,000 objects start-up makes only cost time (~2%). `in` and `out` keep
+    # collector's passes over the ~100,000 objects start-up makes only cost time. `in` and `out` keep
     # it: their waits can last hours. (startup.loading leaves it as it finds it.)
     gc.disable()
 
@@ -35,7 +37,6 @@ snapshot.start(here + "/" + snapshot.FILE_NAME)
 from sagemaker_pipeline_resource.startup import deferrals as startup
 
 startup.install()  # before anything imports dataclasses (and through it inspect): see startup.DEFERRED
-snapshot.hook_compilers()
 
 from sagemaker_pipeline_resource.cli import launch
 

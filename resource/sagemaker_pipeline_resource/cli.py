@@ -297,22 +297,10 @@ def _discard_stdout() -> None:
         os.close(devnull)
 
 
-def step_of(argv: list[str]) -> str | None:
-    """The step ``argv`` asks for (the program's name, else its first argument), or None."""
-    name = Path(argv[0]).name if argv else PROGRAM
-    if name in STEPS:
-        return name
-    return argv[1] if len(argv) > 1 and argv[1] in RUNNERS else None
-
-
 def launch() -> NoReturn:
     """Entry point of the zipapp, of the image's launcher and of ``python -m sagemaker_pipeline_resource``:
-    :func:`main`, then exit. A check exits at once once its answer is out (:func:`startup.exit_now`):
-    Concourse runs one every minute, and tearing the interpreter down would cost it some 5%."""
-    code = main()
-    if step_of(sys.argv) == "check":
-        startup.exit_now(code)
-    sys.exit(code)
+    :func:`main`, then exit with its code."""
+    sys.exit(main())
 
 
 def _writable(stream: TextIO | None) -> bool:

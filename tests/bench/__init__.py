@@ -25,6 +25,12 @@ What is compared with what, and why:
   - *naive*: the same code packaged the naive way: shiv with its defaults over the whole locked dependency
     tree (every botocore model), unpacked on first run, i.e. in every fresh container.
 
+- **each start-up measure off in turn.** The same image and check, run with
+  ``SAGEMAKER_PIPELINE_RESOURCE_STARTUP_OFF=<measure>`` (resource/startup.py MEASURES; a benchmarking switch),
+  in the same interleaved loop as the other container figures, against all measures on. The figure is the
+  check's own CPU time (user + system, from ``os.wait4`` in a small wrapper in the container: ``docker run``'s
+  rusage is the client's), and the saving in ms and %. A measure that needs private CPython or library
+  internals has the target ">= 10% saved" (issue #25); the others are information only.
 - **API calls per check**, from the emulator's request log: 1 when nothing is new; at most ``max_pages``
   (the documented cap, read from ``resource/config.py``) when the previous version is gone from a
   history of 10,000 executions.

@@ -5,6 +5,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+from tests.bench import bench
+
 ROOT = Path(__file__).resolve().parents[2]
 
 
@@ -45,6 +47,9 @@ def test_quick_bench_prints_its_table(pyz, tmp_path):
     ):
         assert rows[figure]["ours"] == "skipped: --quick"
         assert [line[4] for line in readme if line[0] == figure] == ["<= 1.8x"]
+    # Issue #25: one row per start-up measure, switched off in turn.
+    for switch in bench.START_UP_MEASURES:
+        assert rows[bench.measure_figure(switch)]["ours"] == "skipped: --quick"
 
 
 def readme_bench_table() -> list[list[str]]:

@@ -25,7 +25,10 @@ carry no documentation anyway, see ``build/prune.py``). Anything else still work
 objects that live as long as the process, and the collector's passes over them (and over them again at
 exit) find nothing to free. They are then frozen (:func:`gc.freeze`), so later passes skip them.
 
-:func:`exit_now` ends a check without tearing the interpreter down (``cli.launch``).
+Everything here uses public, documented APIs (module ``__getattr__``, ``importlib.util``, :mod:`gc`). A
+start-up measure that needs private CPython internals is kept only if it saves at least 10% of an idle
+check's CPU on its own; ``make bench`` switches each measure off in turn (:data:`OFF_ENV`) and prints what
+it saves.
 
 ``tests/test_startup.py`` fails loudly when the locked libraries change what this relies on: it reads
 their sources for every name they take from a deferred module and checks that each is listed here, and it
@@ -35,18 +38,30 @@ image tests ask the same in the image's own interpreter).
 
 from __future__ import annotations
 
-import atexit
 import contextlib
 import gc
 import importlib.util
 import os
 import sys
 from types import MappingProxyType
-from typing import TYPE_CHECKING, Any, NamedTuple, NoReturn
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterator, Mapping
     from types import ModuleType
+
+# A benchmarking switch, not a setting: measures named here (comma-separated, from MEASURES) are switched off,
+# so that `make bench` can show what each saves. Any other value, or none, leaves every measure on; it only
+# ever makes a run slower, never different.
+OFF_ENV = "SAGEMAKER_PIPELINE_RESOURCE_STARTUP_OFF"
+# The measures it can switch off (see the module docstring and build/docker/launcher.py).
+MEASURES = ("snapshot-modules", "deferrals", "gc")
+
+
+def switched_off(measure: str, environ: Mapping[str, str] = os.environ) -> bool:
+    """True when the benchmarking switch :data:`OFF_ENV` names ``measure``."""
+    return measure in environ.get(OFF_ENV, "").split(",")
+
 
 DOCSTRING_NOTE = (
     "Documentation is not loaded by sagemaker-pipeline-resource (start-up time): see botocore's or boto3's "
@@ -163,6 +178,8 @@ def _defer(deferral: Deferral) -> ModuleType | None:
 
 def install(deferrals: tuple[Deferral, ...] = DEFERRED) -> list[str]:
     """Defer the modules in ``deferrals`` that nothing has imported yet; return their names."""
+    if switched_off("deferrals"):
+        return []
     return [deferral.module for deferral in deferrals if _defer(deferral) is not None]
 
 
@@ -175,6 +192,9 @@ def is_deferred(name: str) -> bool:
 @contextlib.contextmanager
 def loading() -> Iterator[None]:
     """Import a step's modules inside this: no collection during the imports, and what they made is frozen."""
+    if switched_off("gc"):
+        yield
+        return
     enabled = gc.isenabled()
     gc.disable()
     try:
@@ -183,23 +203,3 @@ def loading() -> Iterator[None]:
         gc.freeze()
         if enabled:
             gc.enable()
-
-
-def exit_now(code: int) -> NoReturn:
-    """Exit with ``code`` without tearing the interpreter down, once everything the run wrote is out.
-
-    At exit Python would free every module, class and object it loaded (some 300 modules for a check),
-    which takes longer than some of the imports; the operating system frees a process's memory anyway.
-    What a normal exit does that matters still happens here, in its order: the ``atexit`` callbacks (the
-    logging module's flush, :mod:`aws`'s clean-up), then every standard stream is flushed. Only when no
-    other thread runs: a normal exit waits for them, this one would not.
-    """
-    threading = sys.modules.get("threading")
-    if threading is not None and threading.active_count() > 1:
-        sys.exit(code)
-    atexit._run_exitfuncs()
-    for stream in (sys.stdout, sys.stderr, sys.__stdout__, sys.__stderr__):
-        with contextlib.suppress(Exception):
-            if stream is not None:
-                stream.flush()
-    os._exit(code)
