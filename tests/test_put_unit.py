@@ -1,4 +1,5 @@
-"""put.py in-process: parameters, names, descriptions, tokens, the request, stop, send and the not-found retry.
+"""The put step in-process (put/): parameters, names, descriptions, tokens, the request, stop, send, and
+the not-found retry.
 
 The behaviour tests run put through the .pyz against the emulator; these pin the same rules where a
 mutation tool can see them (``make mutation``), each assertion on the exact value a user would get.
@@ -20,6 +21,8 @@ from concoursetools import BuildMetadata
 
 from sagemaker_pipeline_resource.config.params import PutParams, SourceConfig
 from sagemaker_pipeline_resource.errors import ResourceError
+from sagemaker_pipeline_resource.put import actions, placement, tokens
+from sagemaker_pipeline_resource.put import request as put_request
 from sagemaker_pipeline_resource.put import step as put
 from sagemaker_pipeline_resource.versions.marker import Marker, request_of
 from sagemaker_pipeline_resource.versions.marker import parse as parse_marker
@@ -60,7 +63,7 @@ def error_of(call, *args, **kwargs) -> ResourceError:
 
 def test_parameters_are_strings_templated_and_in_order(tmp_path):
     given = params(parameters={"Epochs": 5, "Rate": 0.5, "On": True, "Off": False, "Build": "b-$BUILD_ID-$OTHER"})
-    assert put.pipeline_parameters(given, tmp_path, BUILD) == [
+    assert put_request.pipeline_parameters(given, tmp_path, BUILD) == [
         {"Name": "Epochs", "Value": "5"},
         {"Name": "Rate", "Value": "0.5"},
         {"Name": "On", "Value": "true"},
@@ -72,7 +75,7 @@ def test_parameters_are_strings_templated_and_in_order(tmp_path):
 def test_parameters_file_is_merged_and_params_win(tmp_path):
     (tmp_path / "p.json").write_text(json.dumps({"A": "file", "B": "file"}), encoding="utf-8")
     given = params(parameters_file="p.json", parameters={"B": "params"})
-    assert put.pipeline_parameters(given, tmp_path, BUILD) == [
+    assert put_request.pipeline_parameters(given, tmp_path, BUILD) == [
         {"Name": "A", "Value": "file"},
         {"Name": "B", "Value": "params"},
     ]
@@ -80,36 +83,38 @@ def test_parameters_file_is_merged_and_params_win(tmp_path):
 
 def test_a_bad_name_is_blamed_on_where_it_came_from(tmp_path):
     (tmp_path / "p.json").write_text(json.dumps({"bad name": "1"}), encoding="utf-8")
-    error = error_of(put.pipeline_parameters, params(parameters_file="p.json"), tmp_path, BUILD)
+    error = error_of(put_request.pipeline_parameters, params(parameters_file="p.json"), tmp_path, BUILD)
     assert error.message.startswith("params.parameters_file (p.json), key 1: ")
     assert "is not a valid pipeline parameter name" in error.message and "bad name" not in error.message
     assert error.hint == "Names are 1 to 256 letters, digits, '-' or '_', as declared in the pipeline definition."
-    error = error_of(put.pipeline_parameters, params(parameters={"a.b": "1"}), tmp_path, BUILD)
+    error = error_of(put_request.pipeline_parameters, params(parameters={"a.b": "1"}), tmp_path, BUILD)
     assert error.message.startswith("params.parameters: ")
 
 
 def test_name_length_limits(tmp_path):
-    assert put.pipeline_parameters(params(parameters={"n" * 256: "v"}), tmp_path, BUILD)[0]["Name"] == "n" * 256
-    error_of(put.pipeline_parameters, params(parameters={"n" * 257: "v"}), tmp_path, BUILD)
+    assert put_request.pipeline_parameters(params(parameters={"n" * 256: "v"}), tmp_path, BUILD)[0]["Name"] == "n" * 256
+    error_of(put_request.pipeline_parameters, params(parameters={"n" * 257: "v"}), tmp_path, BUILD)
 
 
 def test_null_and_structured_values_are_refused(tmp_path):
-    null = error_of(put.pipeline_parameters, params(parameters={"A": None}), tmp_path, BUILD)
+    null = error_of(put_request.pipeline_parameters, params(parameters={"A": None}), tmp_path, BUILD)
     assert null.message == "params.parameters.A is null (JSON null; in YAML ~, null or nothing after the colon)."
     assert null.hint == "Give it a value ('' for an empty string), or leave it out to use the pipeline's default."
     for value in ({"x": 1}, [1]):
-        error = error_of(put.pipeline_parameters, params(parameters={"A": value}), tmp_path, BUILD)
+        error = error_of(put_request.pipeline_parameters, params(parameters={"A": value}), tmp_path, BUILD)
         assert error.message.startswith("params.parameters: A must be a string, number or boolean, not ")
         assert error.hint == "Pipeline parameters are strings: encode structured values as JSON text."
 
 
 def test_value_and_count_limits(tmp_path):
-    assert put.pipeline_parameters(params(parameters={"A": "v" * 1024}), tmp_path, BUILD)[0]["Value"] == "v" * 1024
-    error = error_of(put.pipeline_parameters, params(parameters={"A": "v" * 1025}), tmp_path, BUILD)
+    assert (
+        put_request.pipeline_parameters(params(parameters={"A": "v" * 1024}), tmp_path, BUILD)[0]["Value"] == "v" * 1024
+    )
+    error = error_of(put_request.pipeline_parameters, params(parameters={"A": "v" * 1025}), tmp_path, BUILD)
     assert error.message == "params.parameters: A is 1025 characters long; AWS allows 1024."
     many = {f"P{i}": "1" for i in range(200)}
-    assert len(put.pipeline_parameters(params(parameters=many), tmp_path, BUILD)) == 200
-    error = error_of(put.pipeline_parameters, params(parameters={**many, "P200": "1"}), tmp_path, BUILD)
+    assert len(put_request.pipeline_parameters(params(parameters=many), tmp_path, BUILD)) == 200
+    error = error_of(put_request.pipeline_parameters, params(parameters={**many, "P200": "1"}), tmp_path, BUILD)
     assert error.message == "params.parameters and parameters_file give 201 parameters; AWS allows 200."
 
 
@@ -117,34 +122,34 @@ def test_value_and_count_limits(tmp_path):
 
 
 def test_default_display_name():
-    assert put.default_display_name(BUILD) == "concourse-fraud-deploy-55"
-    assert put.default_display_name(ONE_OFF) == "concourse-build-902"
-    assert put.default_display_name(BY_HAND) is None
+    assert put_request.default_display_name(BUILD) == "concourse-fraud-deploy-55"
+    assert put_request.default_display_name(ONE_OFF) == "concourse-build-902"
+    assert put_request.default_display_name(BY_HAND) is None
     odd = BuildMetadata("1", "t", "https://c", BUILD_NAME="7.1", BUILD_JOB_NAME="a_b", BUILD_PIPELINE_NAME="--x--")
-    assert put.default_display_name(odd) == "concourse-x-a-b-7-1"
+    assert put_request.default_display_name(odd) == "concourse-x-a-b-7-1"
     long = BuildMetadata("1", "t", "https://c", BUILD_NAME="9", BUILD_JOB_NAME="j" * 100, BUILD_PIPELINE_NAME="p")
-    name = put.default_display_name(long)
+    name = put_request.default_display_name(long)
     assert name == ("concourse-p-" + "j" * 100)[:82] and len(name) == 82
     edge = BuildMetadata("1", "t", "https://c", BUILD_NAME="9", BUILD_JOB_NAME="j" * 69 + "-k", BUILD_PIPELINE_NAME="p")
-    assert put.default_display_name(edge) == "concourse-p-" + "j" * 69  # cut at 82, no dash left at the end
+    assert put_request.default_display_name(edge) == "concourse-p-" + "j" * 69  # cut at 82, no dash left at the end
 
 
 def test_default_description():
-    assert put.default_description(BUILD) == (
+    assert put_request.default_description(BUILD) == (
         "Started by Concourse build risk/fraud/deploy #55: "
         "https://ci.example.org/teams/risk/pipelines/fraud/jobs/deploy/builds/55"
     )
     assert (
-        put.default_description(ONE_OFF)
+        put_request.default_description(ONE_OFF)
         == "Started by Concourse build one-off build 902: https://ci.example.org/builds/902"
     )
-    assert put.default_description(BY_HAND) is None
+    assert put_request.default_description(BY_HAND) is None
     long = BuildMetadata("1", "t", "https://c", BUILD_NAME="9", BUILD_JOB_NAME="j" * 4000, BUILD_PIPELINE_NAME="p")
-    assert len(put.default_description(long)) == 3072
+    assert len(put_request.default_description(long)) == 3072
 
 
 def test_request_token_is_the_hash_of_the_build_and_the_request():
-    token = put.request_token(BUILD, "start", {"A": 1})
+    token = tokens.request_token(BUILD, "start", {"A": 1})
     identity = {
         "team": "risk",
         "pipeline": "fraud",
@@ -156,11 +161,11 @@ def test_request_token_is_the_hash_of_the_build_and_the_request():
         "request": {"A": 1},
     }
     assert token == hashlib.sha256(json.dumps(identity, sort_keys=True, default=str).encode()).hexdigest()
-    assert put.request_token(BUILD, "stop", {"A": 1}) != token
+    assert tokens.request_token(BUILD, "stop", {"A": 1}) != token
 
 
 def test_request_token_by_hand_is_random_and_says_so(capsys):
-    first, second = put.request_token(BY_HAND, "start", {}), put.request_token(BY_HAND, "start", {})
+    first, second = tokens.request_token(BY_HAND, "start", {}), tokens.request_token(BY_HAND, "start", {})
     assert first != second and len(first) == 32
     assert capsys.readouterr().err.count("put: no Concourse build environment (BUILD_ID...): the request is not "
                                          "idempotent.\n") == 2  # fmt: skip
@@ -178,7 +183,7 @@ def test_start_request_has_every_argument(tmp_path):
         pipeline_version_id=2,
         selective_execution={"steps": ["Train"], "source_execution_arn": EXECUTION},
     )
-    request = put.build_request(given, tmp_path, BUILD, FakeAWS())
+    request = put_request.build_request(given, tmp_path, BUILD, FakeAWS())
     assert request.action == "start"
     arguments = dict(request.arguments)
     token = arguments.pop("ClientRequestToken")
@@ -191,34 +196,32 @@ def test_start_request_has_every_argument(tmp_path):
         "PipelineVersionId": 2,
         "ParallelismConfiguration": {"MaxParallelExecutionSteps": 3},
     }
-    assert token == put.request_token(BUILD, "start", arguments)
+    assert token == tokens.request_token(BUILD, "start", arguments)
 
 
 def test_start_request_defaults_and_an_explicit_token(tmp_path):
-    request = put.build_request(params(client_request_token="t" * 40), tmp_path, BUILD, FakeAWS())
+    request = put_request.build_request(params(client_request_token="t" * 40), tmp_path, BUILD, FakeAWS())
     assert request.arguments == {
         "PipelineName": PIPELINE,
         "PipelineParameters": [],
         "PipelineExecutionDisplayName": "concourse-fraud-deploy-55",
-        "PipelineExecutionDescription": put.default_description(BUILD),
+        "PipelineExecutionDescription": put_request.default_description(BUILD),
         "ClientRequestToken": "t" * 40,
     }
-    by_hand = put.build_request(params(), tmp_path, BY_HAND, FakeAWS()).arguments
+    by_hand = put_request.build_request(params(), tmp_path, BY_HAND, FakeAWS()).arguments
     assert "PipelineExecutionDisplayName" not in by_hand and "PipelineExecutionDescription" not in by_hand
 
 
 def test_a_bad_display_name_and_a_foreign_source_execution(tmp_path):
-    error = error_of(put.build_request, params(display_name="a_b"), tmp_path, BUILD, FakeAWS())
+    error = error_of(put_request.build_request, params(display_name="a_b"), tmp_path, BUILD, FakeAWS())
     assert error.message == "params.display_name 'a_b' is not a valid execution display name."
     assert error.hint == "Use letters, digits and dashes, starting and ending with a letter or digit."
     for bad in ("-a", "a-", "a--b c"):
-        error_of(put.build_request, params(display_name=bad), tmp_path, BUILD, FakeAWS())
-    assert put.build_request(params(display_name="a--b"), tmp_path, BUILD, FakeAWS())
+        error_of(put_request.build_request, params(display_name=bad), tmp_path, BUILD, FakeAWS())
+    assert put_request.build_request(params(display_name="a--b"), tmp_path, BUILD, FakeAWS())
     other = "arn:aws:sagemaker:us-east-1:123456789012:pipeline/other/execution/x1"
-    error = error_of(
-        put.build_request, params(selective_execution={"steps": ["T"], "source_execution_arn": other}), tmp_path,
-        BUILD, FakeAWS(),
-    )  # fmt: skip
+    selective = params(selective_execution={"steps": ["T"], "source_execution_arn": other})
+    error = error_of(put_request.build_request, selective, tmp_path, BUILD, FakeAWS())
     assert error.message == (
         f"params.selective_execution.source_execution_arn: {other} is an execution of another pipeline, "
         f"not of {PIPELINE}."
@@ -227,11 +230,13 @@ def test_a_bad_display_name_and_a_foreign_source_execution(tmp_path):
 
 
 def test_stop_and_retry_requests_name_the_execution(tmp_path):
-    request = put.build_request(params(action="stop", execution_arn=f" {EXECUTION} "), tmp_path, BUILD, FakeAWS())
+    request = put_request.build_request(
+        params(action="stop", execution_arn=f" {EXECUTION} "), tmp_path, BUILD, FakeAWS()
+    )
     assert request.action == "stop"
     assert request.arguments["PipelineExecutionArn"] == EXECUTION
     assert set(request.arguments) == {"PipelineExecutionArn", "ClientRequestToken"}
-    retry = put.build_request(params(action="retry", execution_arn=EXECUTION, parallelism=2), tmp_path, BUILD,
+    retry = put_request.build_request(params(action="retry", execution_arn=EXECUTION, parallelism=2), tmp_path, BUILD,
                               FakeAWS())  # fmt: skip
     assert retry.arguments["ParallelismConfiguration"] == {"MaxParallelExecutionSteps": 2}
 
@@ -241,16 +246,16 @@ def test_execution_arn_file_or_a_get_directory(tmp_path):
     (tmp_path / "got" / "execution_arn").write_text(EXECUTION + "\n", encoding="utf-8")
     (tmp_path / "arn.txt").write_text(EXECUTION, encoding="utf-8")
     for where in ("got", "arn.txt"):
-        request = put.build_request(params(action="stop", execution_arn_file=where), tmp_path, BUILD, FakeAWS())
+        request = put_request.build_request(params(action="stop", execution_arn_file=where), tmp_path, BUILD, FakeAWS())
         assert request.arguments["PipelineExecutionArn"] == EXECUTION
 
 
 def test_an_execution_of_another_pipeline_is_refused(tmp_path):
     other = "arn:aws:sagemaker:us-east-1:123456789012:pipeline/other/execution/x1"
-    error = error_of(put.build_request, params(action="retry", execution_arn=other), tmp_path, BUILD, FakeAWS())
+    error = error_of(put_request.build_request, params(action="retry", execution_arn=other), tmp_path, BUILD, FakeAWS())
     assert error.message == f"params.execution_arn: {other} is an execution of another pipeline, not of {PIPELINE}."
     (tmp_path / "arn.txt").write_text(other, encoding="utf-8")
-    error = error_of(put.build_request, params(action="retry", execution_arn_file="arn.txt"), tmp_path, BUILD,
+    error = error_of(put_request.build_request, params(action="retry", execution_arn_file="arn.txt"), tmp_path, BUILD,
                      FakeAWS())  # fmt: skip
     assert error.message.startswith("params.execution_arn_file (arn.txt): ")
 
@@ -295,20 +300,20 @@ class Client:
 @pytest.fixture
 def no_sleep(monkeypatch):
     slept: list[float] = []
-    monkeypatch.setattr(put.time, "sleep", slept.append)
+    monkeypatch.setattr(actions.time, "sleep", slept.append)
     return slept
 
 
 def test_stop_of_a_running_execution(no_sleep):
     client = Client(stops=[{}])
-    assert put.stop(client, EXECUTION, "tok") is None
+    assert actions.stop(client, EXECUTION, "tok") is None
     assert client.calls == [("stop", {"PipelineExecutionArn": EXECUTION, "ClientRequestToken": "tok"})]
 
 
 def test_stop_of_a_finished_execution_returns_its_description(capsys, no_sleep):
     described = {"PipelineExecutionStatus": "Succeeded"}
     client = Client(stops=[client_error("ConflictException")], describes=[described])
-    assert put.stop(client, EXECUTION, "tok") == described
+    assert actions.stop(client, EXECUTION, "tok") == described
     assert client.calls[1] == ("describe", {"PipelineExecutionArn": EXECUTION})
     assert capsys.readouterr().err == f"put: {EXECUTION} had already finished (Succeeded): nothing to stop\n"
 
@@ -317,20 +322,20 @@ def test_stop_of_a_stopping_execution(capsys, no_sleep):
     client = Client(
         stops=[bex.ConnectionClosedError(endpoint_url="x")], describes=[{"PipelineExecutionStatus": "Stopping"}]
     )
-    assert put.stop(client, EXECUTION, "tok") is None
+    assert actions.stop(client, EXECUTION, "tok") is None
     assert capsys.readouterr().err == f"put: {EXECUTION} is already stopping\n"
 
 
 def test_stop_conflicts_are_tried_three_times(capsys, no_sleep):
     running = {"PipelineExecutionStatus": "Executing"}
     client = Client(stops=[client_error("ConflictException")] * 2 + [{}], describes=[running] * 2)
-    assert put.stop(client, EXECUTION, "tok") is None
+    assert actions.stop(client, EXECUTION, "tok") is None
     assert no_sleep == [2, 4]
     err = capsys.readouterr().err
     assert "trying again (1)" in err and "trying again (2)" in err
     always = Client(stops=[client_error("ConflictException")] * 3, describes=[running] * 3)
     with pytest.raises(bex.ClientError):
-        put.stop(always, EXECUTION, "tok")
+        actions.stop(always, EXECUTION, "tok")
     assert len([c for c in always.calls if c[0] == "stop"]) == 3
 
 
@@ -339,25 +344,25 @@ def test_stop_other_errors_are_raised_at_once(no_sleep):
     denied = client_error("AccessDeniedException")
     client = Client(stops=[denied], describes=[running])
     with pytest.raises(bex.ClientError) as caught:
-        put.stop(client, EXECUTION, "tok")
+        actions.stop(client, EXECUTION, "tok")
     assert caught.value is denied and no_sleep == []
     unknown = Client(stops=[denied], describes=[client_error("ResourceNotFound")])
     with pytest.raises(bex.ClientError) as caught:
-        put.stop(unknown, EXECUTION, "tok")
+        actions.stop(unknown, EXECUTION, "tok")
     assert caught.value is denied  # the stop's error, not the describe's
 
 
 def test_send_start_retry_and_stop():
-    start = put.Request("start", {"PipelineName": PIPELINE, "ClientRequestToken": "t"})
+    start = put_request.Request("start", {"PipelineName": PIPELINE, "ClientRequestToken": "t"})
     client = Client(starts=[{"PipelineExecutionArn": EXECUTION}])
-    assert put._send(client, start) == EXECUTION
+    assert actions.send(client, start) == EXECUTION
     assert client.calls == [("start", {"PipelineName": PIPELINE, "ClientRequestToken": "t"})]
-    stop = put.Request("stop", {"PipelineExecutionArn": EXECUTION, "ClientRequestToken": "t"})
+    stop = put_request.Request("stop", {"PipelineExecutionArn": EXECUTION, "ClientRequestToken": "t"})
     client = Client(stops=[{}])
-    assert put._send(client, stop) == EXECUTION
+    assert actions.send(client, stop) == EXECUTION
     assert client.calls == [("stop", {"PipelineExecutionArn": EXECUTION, "ClientRequestToken": "t"})]
     for answer in ({}, {"PipelineExecutionArn": ""}, {"PipelineExecutionArn": 5}):
-        error = error_of(put._send, Client(starts=[answer]), put.Request("retry", {}))
+        error = error_of(actions.send, Client(starts=[answer]), put_request.Request("retry", {}))
         assert error.message == "AWS answered the retry without the execution's ARN."
 
 
@@ -365,7 +370,7 @@ def test_describe_new_asks_again_with_doubling_pauses(capsys):
     missing = Client.exceptions.ResourceNotFound()
     client = Client(describes=[missing, missing, {"PipelineExecutionStatus": "Executing"}])
     slept: list[float] = []
-    assert put.describe_new(client, EXECUTION, sleep=slept.append) == {"PipelineExecutionStatus": "Executing"}
+    assert actions.describe_new(client, EXECUTION, sleep=slept.append) == {"PipelineExecutionStatus": "Executing"}
     assert slept == [0.5, 1.0]
     assert client.calls[0] == ("describe", {"PipelineExecutionArn": EXECUTION})
     assert capsys.readouterr().err == (
@@ -375,7 +380,7 @@ def test_describe_new_asks_again_with_doubling_pauses(capsys):
     never = Client(describes=[missing] * 5)
     slept.clear()
     with pytest.raises(Client.exceptions.ResourceNotFound):
-        put.describe_new(never, EXECUTION, sleep=slept.append)
+        actions.describe_new(never, EXECUTION, sleep=slept.append)
     assert slept == [0.5, 1.0, 2.0, 4.0] and len(never.calls) == 5
 
 
@@ -385,15 +390,15 @@ def test_failure_names_failed_steps_or_the_reason():
         {"StepName": "Train", "StepStatus": "Failed", "FailureReason": "OOM"},
         {"StepName": "Eval", "StepStatus": "Failed"},
     ]
-    assert put._failure({"FailureReason": "x"}, steps) == "Train: OOM; Eval: no reason given"
-    assert put._failure({"FailureReason": "Step failure"}, []) == "Step failure"
-    assert put._failure({}, []) == "no failure reason given"
+    assert actions.failure({"FailureReason": "x"}, steps) == "Train: OOM; Eval: no reason given"
+    assert actions.failure({"FailureReason": "Step failure"}, []) == "Step failure"
+    assert actions.failure({}, []) == "no failure reason given"
 
 
 def test_limits_match_aws():
-    assert (put.MAX_PARAMETERS, put.MAX_VALUE, put.MAX_DESCRIPTION) == (200, 1024, 3072)
-    assert (put.VISIBLE_TRIES, put.VISIBLE_PAUSE, put.STOP_ATTEMPTS) == (5, 0.5, 3)
-    assert put.in_concourse(BUILD) and not put.in_concourse(BY_HAND)
+    assert (put_request.MAX_PARAMETERS, put_request.MAX_VALUE, put_request.MAX_DESCRIPTION) == (200, 1024, 3072)
+    assert (actions.VISIBLE_TRIES, actions.VISIBLE_PAUSE, actions.STOP_ATTEMPTS) == (5, 0.5, 3)
+    assert tokens.in_concourse(BUILD) and not tokens.in_concourse(BY_HAND)
     assert isinstance(Path, type)
 
 
@@ -449,10 +454,10 @@ def described(status, **extra):
 def fast_wait(monkeypatch):
     """put's wait with a fake clock: polls are instant."""
     clock = Clock()
-    real = put.wait
-    monkeypatch.setattr(put, "wait", lambda *a, **k: real(*a, **k, sleep=clock.sleep, clock=clock))
-    ride = put.ride_out
-    monkeypatch.setattr(put, "ride_out", lambda *a, **k: ride(*a, **k, sleep=clock.sleep, clock=clock))
+    real = actions.wait
+    monkeypatch.setattr(actions, "wait", lambda *a, **k: real(*a, **k, sleep=clock.sleep, clock=clock))
+    ride = actions.ride_out
+    monkeypatch.setattr(actions, "ride_out", lambda *a, **k: ride(*a, **k, sleep=clock.sleep, clock=clock))
     return clock
 
 
@@ -462,7 +467,7 @@ def test_publish_start_without_wait(tmp_path, capsys):
     assert version.execution_arn == EXECUTION
     assert items["action"] == "start" and items["status"] == "Executing"
     [(_, started)] = [call for call in client.calls if call[0] == "start"]
-    assert started["PipelineExecutionDescription"].startswith(put.default_description(BUILD) + " [concourse")
+    assert started["PipelineExecutionDescription"].startswith(put_request.default_description(BUILD) + " [concourse")
     assert re.search(r" saved( req=\w+)?( (before|after)=\S+)?\]$", started["PipelineExecutionDescription"])
     assert client.updates == []
     err = capsys.readouterr().err
@@ -520,7 +525,7 @@ def test_publish_timeout_stops_or_leaves_running(tmp_path, fast_wait, capsys):
     )
     assert error.hint == "Raise params.timeout, or set stop_on_timeout: true to stop it when the time is up."
     [(_, stopped)] = [call for call in client.calls if call[0] == "stop"]
-    token = put.request_token(BUILD, "stop-on-timeout", {"arn": EXECUTION})
+    token = tokens.request_token(BUILD, "stop-on-timeout", {"arn": EXECUTION})
     assert stopped == {"PipelineExecutionArn": EXECUTION, "ClientRequestToken": token}
     assert f"put: timed out: asked {EXECUTION} to stop\n" in capsys.readouterr().err
     running = PutClient(starts=[{"PipelineExecutionArn": EXECUTION}], describes=[described("Executing")] * 20)
@@ -567,16 +572,16 @@ def test_publish_names_the_action_in_aws_errors(tmp_path):
 def test_stop_on_abort_is_quick_and_reports(capsys):
     client = PutClient(stops=[{}])
     aws = PublishAWS(client)
-    put._stop_on_abort(aws, EXECUTION, BUILD)
+    actions.stop_on_abort(aws, EXECUTION, BUILD)
     assert aws.quick == [True]
-    token = put.request_token(BUILD, "stop-on-abort", {"arn": EXECUTION})
+    token = tokens.request_token(BUILD, "stop-on-abort", {"arn": EXECUTION})
     assert client.calls == [("stop", {"PipelineExecutionArn": EXECUTION, "ClientRequestToken": token})]
     assert capsys.readouterr().err == f"put: asked {EXECUTION} to stop (params.stop_on_abort)\n"
     finished = PutClient(stops=[client_error("ConflictException")], describes=[described("Succeeded")])
-    put._stop_on_abort(PublishAWS(finished), EXECUTION, BUILD)
+    actions.stop_on_abort(PublishAWS(finished), EXECUTION, BUILD)
     assert "asked" not in capsys.readouterr().err
     failing = PutClient(stops=[client_error("AccessDeniedException")], describes=[described("Executing")])
-    put._stop_on_abort(PublishAWS(failing), EXECUTION, BUILD)
+    actions.stop_on_abort(PublishAWS(failing), EXECUTION, BUILD)
     err = capsys.readouterr().err
     assert err.startswith(f"put: could not stop {EXECUTION} (") and err.endswith("): stop it by hand\n")
 
@@ -600,25 +605,25 @@ def summary(name, minutes_ago, status="Succeeded", description=None):
 def test_a_saved_start_goes_before_the_first_pending_execution(tmp_path, capsys):
     running = summary("r1", 30, "Executing")
     client = PutClient(summaries=[summary("s1", 10), running])
-    request = put.build_request(params(), tmp_path, BUILD, FakeAWS())
-    put._mark_start(client, request, FakeAWS().config, saved=True)
+    request = put_request.build_request(params(), tmp_path, BUILD, FakeAWS())
+    placement.mark_start(client, request, FakeAWS().config, saved=True)
     text = request.arguments["PipelineExecutionDescription"]
     marker = parse_marker(text)
     assert marker.saved and marker.before == (running["StartTime"], "r1")
     expected = f"put: {PIPELINE}/execution/r1 (Executing) is still pending: this version goes before it\n"
     assert capsys.readouterr().err == expected
-    waiting = put.build_request(params(), tmp_path, BUILD, FakeAWS())
-    put._mark_start(client, waiting, FakeAWS().config, saved=False)
+    waiting = put_request.build_request(params(), tmp_path, BUILD, FakeAWS())
+    placement.mark_start(client, waiting, FakeAWS().config, saved=False)
     assert " waiting " in waiting.arguments["PipelineExecutionDescription"] + " "
 
 
 def test_a_step_run_again_sends_its_first_attempt_s_description(tmp_path, capsys):
-    first = put.build_request(params(), tmp_path, BUILD, FakeAWS())
-    put._mark_start(PutClient(), first, FakeAWS().config, saved=True)
+    first = put_request.build_request(params(), tmp_path, BUILD, FakeAWS())
+    placement.mark_start(PutClient(), first, FakeAWS().config, saved=True)
     sent = first.arguments["PipelineExecutionDescription"]
-    again = put.build_request(params(), tmp_path, BUILD, FakeAWS())
+    again = put_request.build_request(params(), tmp_path, BUILD, FakeAWS())
     client = PutClient(summaries=[summary("e1", 1, "Executing", sent), summary("r0", 30, "Executing")])
-    put._mark_start(client, again, FakeAWS().config, saved=True)
+    placement.mark_start(client, again, FakeAWS().config, saved=True)
     assert again.arguments["PipelineExecutionDescription"] == sent
     assert f"put: {PIPELINE}/execution/e1 was started by an earlier attempt of this step" in capsys.readouterr().err
 
@@ -627,7 +632,9 @@ def test_mark_saved_places_the_version_before_an_older_pending_execution(capsys)
     older = summary("o1", 30, "Executing")
     mine = summary("abc123", 20)
     client = PutClient(summaries=[summary("n1", 5, "Executing"), mine, older])
-    put._mark_saved(client, EXECUTION, {"PipelineExecutionDescription": "user text"}, FakeAWS().config, own_holds=True)
+    placement.mark_saved(
+        client, EXECUTION, {"PipelineExecutionDescription": "user text"}, FakeAWS().config, own_holds=True
+    )
     [update] = client.updates
     marker = parse_marker(update["PipelineExecutionDescription"])
     assert update["PipelineExecutionDescription"].startswith("user text [concourse")
@@ -638,44 +645,54 @@ def test_mark_saved_places_the_version_before_an_older_pending_execution(capsys)
 def test_a_stop_or_retry_needs_a_marker_unless_its_execution_is_a_version_already():
     config = FakeAWS().config
     running = PutClient(summaries=[summary("abc123", 5, "Executing")])
-    assert put._placement(running, config, EXECUTION, "stop") == ("on_top", True)  # not a version: new, on top
+    assert placement.placement(running, config, EXECUTION, "stop") == ("on_top", True)  # not a version: new, on top
     done = PutClient(summaries=[summary("abc123", 5)])
-    assert put._placement(done, config, EXECUTION, "stop") == (None, False)  # a version already
+    assert placement.placement(done, config, EXECUTION, "stop") == (None, False)  # a version already
     failed = PutClient(summaries=[summary("abc123", 5, "Failed")])
-    assert put._placement(failed, config, EXECUTION, "retry") == ("in_place", False)  # a version: keeps its place
+    assert placement.placement(failed, config, EXECUTION, "retry") == ("in_place", False)  # a version: keeps its place
     held = PutClient(summaries=[summary("abc123", 5), summary("older", 9, "Executing")])
-    assert put._placement(held, config, EXECUTION, "stop") == ("on_top", False)  # held back: new (#22, case 3)
+    assert placement.placement(held, config, EXECUTION, "stop") == ("on_top", False)  # held back: new (#22, case 3)
     old = PutClient(summaries=[summary("abc123", 60 * 25, "Executing")])
-    assert put._placement(old, config, EXECUTION, "stop") == ("on_top", False)  # past the window (#22, case 4)
-    assert put._placement(PutClient(summaries=[]), config, EXECUTION, "stop") == (None, False)
+    assert placement.placement(old, config, EXECUTION, "stop") == ("on_top", False)  # past the window (#22, case 4)
+    assert placement.placement(PutClient(summaries=[]), config, EXECUTION, "stop") == (None, False)
 
 
 def test_execution_arn_file_errors_name_the_key(tmp_path):
-    error = error_of(put.build_request, params(action="stop", execution_arn_file="missing"), tmp_path, BUILD, FakeAWS())
+    error = error_of(
+        put_request.build_request, params(action="stop", execution_arn_file="missing"), tmp_path, BUILD, FakeAWS()
+    )
     assert "params.execution_arn_file" in error.message
-    error = error_of(put.build_request, params(action="stop", execution_arn_file="../x"), tmp_path, BUILD, FakeAWS())
+    error = error_of(
+        put_request.build_request, params(action="stop", execution_arn_file="../x"), tmp_path, BUILD, FakeAWS()
+    )
     assert "params.execution_arn_file" in error.message
     (tmp_path / "bad.txt").write_text("not an arn", encoding="utf-8")
-    error = error_of(put.build_request, params(action="stop", execution_arn_file="bad.txt"), tmp_path, BUILD, FakeAWS())
+    error = error_of(
+        put_request.build_request, params(action="stop", execution_arn_file="bad.txt"), tmp_path, BUILD, FakeAWS()
+    )
     assert error.message.startswith("params.execution_arn_file (bad.txt) does not hold a pipeline execution ARN")
     assert "not an arn" not in error.message
     (tmp_path / "big.txt").write_text(EXECUTION + " " * 4096, encoding="utf-8")
-    error_of(put.build_request, params(action="stop", execution_arn_file="big.txt"), tmp_path, BUILD, FakeAWS())
+    error_of(put_request.build_request, params(action="stop", execution_arn_file="big.txt"), tmp_path, BUILD, FakeAWS())
     (tmp_path / "fits.txt").write_text(EXECUTION + " " * (4096 - len(EXECUTION)), encoding="utf-8")
-    assert put.build_request(params(action="stop", execution_arn_file="fits.txt"), tmp_path, BUILD, FakeAWS())
+    assert put_request.build_request(params(action="stop", execution_arn_file="fits.txt"), tmp_path, BUILD, FakeAWS())
     long_name = "a" * 100
     (tmp_path / long_name).write_text("x", encoding="utf-8")
-    error = error_of(put.build_request, params(action="stop", execution_arn_file=long_name), tmp_path, BUILD, FakeAWS())
+    error = error_of(
+        put_request.build_request, params(action="stop", execution_arn_file=long_name), tmp_path, BUILD, FakeAWS()
+    )
     assert error.message.startswith(f"params.execution_arn_file ({'a' * 80}) does not hold")
 
 
 def test_templated_names_are_checked_for_length(tmp_path):
-    error = error_of(put.build_request, params(display_name="a" * 80 + "$BUILD_ID"), tmp_path, BUILD, FakeAWS())
+    error = error_of(put_request.build_request, params(display_name="a" * 80 + "$BUILD_ID"), tmp_path, BUILD, FakeAWS())
     assert error.message.startswith("params.display_name")
-    error = error_of(put.build_request, params(description="d" * 3070 + "$BUILD_ID"), tmp_path, BUILD, FakeAWS())
+    error = error_of(
+        put_request.build_request, params(description="d" * 3070 + "$BUILD_ID"), tmp_path, BUILD, FakeAWS()
+    )
     assert error.message.startswith("params.description")
     (tmp_path / "p.json").write_text(json.dumps({"A": "1"}), encoding="utf-8")
-    request = put.build_request(params(parameters_file="p.json"), tmp_path, BUILD, FakeAWS())
+    request = put_request.build_request(params(parameters_file="p.json"), tmp_path, BUILD, FakeAWS())
     assert request.arguments["PipelineParameters"] == [{"Name": "A", "Value": "1"}]
 
 
@@ -693,21 +710,21 @@ def test_a_waiting_retry_ignores_the_old_outcome(tmp_path, fast_wait):
 
 def test_default_display_name_keeps_capitals_and_trailing_letters():
     build = BuildMetadata("1", "t", "https://c", BUILD_NAME="X", BUILD_JOB_NAME="Deploy", BUILD_PIPELINE_NAME="Fraud")
-    assert put.default_display_name(build) == "concourse-Fraud-Deploy-X"
+    assert put_request.default_display_name(build) == "concourse-Fraud-Deploy-X"
 
 
 def test_parameter_errors_place_the_name_and_shorten_the_file_name(tmp_path):
     name = "p" * 90 + ".json"
     (tmp_path / name).write_text(json.dumps({"bad name": "1"}), encoding="utf-8")
-    error = error_of(put.pipeline_parameters, params(parameters_file=name), tmp_path, BUILD)
+    error = error_of(put_request.pipeline_parameters, params(parameters_file=name), tmp_path, BUILD)
     assert error.message.startswith(f"params.parameters_file ({name[:80]}), key 1: the name is not a valid pipeline")
-    error = error_of(put.pipeline_parameters, params(parameters={"A": [1, 2]}), tmp_path, BUILD)
+    error = error_of(put_request.pipeline_parameters, params(parameters={"A": [1, 2]}), tmp_path, BUILD)
     assert "not a list" in error.message or "[1, 2]" in error.message
 
 
 def test_mark_saved_ignores_pending_executions_newer_than_its_own(capsys):
     client = PutClient(summaries=[summary("n1", 5, "Executing"), summary("abc123", 20)])
-    put._mark_saved(client, EXECUTION, {}, FakeAWS().config, own_holds=True)
+    placement.mark_saved(client, EXECUTION, {}, FakeAWS().config, own_holds=True)
     [update] = client.updates
     assert parse_marker(update["PipelineExecutionDescription"]).before is None
     assert "still pending" not in capsys.readouterr().err
@@ -722,33 +739,33 @@ def attempt_of(token: str, status: str, name: str) -> Execution:
 
 def test_each_attempt_after_a_spent_execution_gets_the_next_token(capsys):
     base = "b" * 64
-    tokens = [put.attempt_token(base, attempt) for attempt in (1, 2, 3)]
-    assert tokens[0] == base and len(set(tokens)) == 3 and all(len(token) == 64 for token in tokens)
-    assert put._attempt(base, {}) == (base, None)
-    failed, stopped = attempt_of(tokens[0], "Failed", "e1"), attempt_of(tokens[1], "Stopping", "e2")
+    sequence = [tokens.attempt_token(base, attempt) for attempt in (1, 2, 3)]
+    assert sequence[0] == base and len(set(sequence)) == 3 and all(len(token) == 64 for token in sequence)
+    assert tokens.attempt(base, {}) == (base, None)
+    failed, stopped = attempt_of(sequence[0], "Failed", "e1"), attempt_of(sequence[1], "Stopping", "e2")
     by_request = {failed.marker.request: failed, stopped.marker.request: stopped}
-    assert put._attempt(base, by_request) == (tokens[2], None)
+    assert tokens.attempt(base, by_request) == (sequence[2], None)
     err = capsys.readouterr().err
     assert "e1, started by an earlier attempt of this step, is Failed: this attempt starts another" in err
     assert "e2, started by an earlier attempt of this step, is Stopping" in err
     for status in ("Executing", "Succeeded"):
-        running = attempt_of(tokens[1], status, "e2")
-        assert put._attempt(base, {failed.marker.request: failed, running.marker.request: running}) == (
-            tokens[1], running
+        running = attempt_of(sequence[1], status, "e2")
+        assert tokens.attempt(base, {failed.marker.request: failed, running.marker.request: running}) == (
+            sequence[1], running
         )  # fmt: skip
 
 
 def test_a_deploy_s_version_is_in_the_token(tmp_path):
-    request = put.build_request(params(), tmp_path, BUILD, FakeAWS())
+    request = put_request.build_request(params(), tmp_path, BUILD, FakeAWS())
     before = request.arguments["ClientRequestToken"]
     request.arguments["PipelineVersionId"] = 2
-    put._cover_the_version(request, params(), BUILD)
+    put_request.cover_the_version(request, params(), BUILD)
     two = request.arguments["ClientRequestToken"]
     request.arguments["PipelineVersionId"] = 3
-    put._cover_the_version(request, params(), BUILD)
+    put_request.cover_the_version(request, params(), BUILD)
     assert len({before, two, request.arguments["ClientRequestToken"]}) == 3
-    explicit = put.build_request(params(client_request_token="t" * 32), tmp_path, BUILD, FakeAWS())
-    put._cover_the_version(explicit, params(client_request_token="t" * 32), BUILD)
+    explicit = put_request.build_request(params(client_request_token="t" * 32), tmp_path, BUILD, FakeAWS())
+    put_request.cover_the_version(explicit, params(client_request_token="t" * 32), BUILD)
     assert explicit.arguments["ClientRequestToken"] == "t" * 32
 
 
@@ -782,7 +799,7 @@ def test_stop_on_abort_gives_up_at_its_deadline(capsys):
             release.wait(10)
             return {}
 
-    put._stop_on_abort(PublishAWS(Hanging()), EXECUTION, BUILD, deadline=0.2)
+    actions.stop_on_abort(PublishAWS(Hanging()), EXECUTION, BUILD, deadline=0.2)
     err = capsys.readouterr().err
     release.set()
     for thread in threading.enumerate():

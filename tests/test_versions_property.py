@@ -33,7 +33,8 @@ from sagemaker_pipeline_resource.config.params import (
     RUNNING_STATUSES,
     SourceConfig,
 )
-from sagemaker_pipeline_resource.put import step as put
+from sagemaker_pipeline_resource.put import placement
+from sagemaker_pipeline_resource.put import request as put_request
 from sagemaker_pipeline_resource.versions import listing
 from sagemaker_pipeline_resource.versions.marker import parse
 from sagemaker_pipeline_resource.versions.ordering import Execution
@@ -147,8 +148,8 @@ class World:
         client = self.backend.client
         self.puts += 1
         arguments = {"PipelineName": self.pipeline, "PipelineExecutionDescription": "nightly"}
-        request = put.Request("start", {**arguments, "ClientRequestToken": f"{self.puts:032d}"})
-        put._mark_start(client, request, self.config, saved=not wait)
+        request = put_request.Request("start", {**arguments, "ClientRequestToken": f"{self.puts:032d}"})
+        placement.mark_start(client, request, self.config, saved=not wait)
         arn = client.start_pipeline_execution(**request.arguments)["PipelineExecutionArn"]
         self.now = self.backend.state()
         if wait:
@@ -168,12 +169,12 @@ class World:
             self.excused_moves = True
             self.past_first_check |= arn in self.before_first and arn not in self.at_risk
         description = self.backend.client.describe_pipeline_execution(PipelineExecutionArn=arn)
-        put._mark_saved(
+        placement.mark_saved(
             self.backend.client,
             arn,
             description,
             self.config,
-            own_holds=put._held_to_the_end(description, self.config),
+            own_holds=placement.held_to_the_end(description, self.config),
             sleep=no_sleep,
             clock=self.clock,
         )
@@ -410,7 +411,7 @@ class Histories(World):
 
     def put_existing(self, arn: str, action: str) -> None:
         client = self.fake
-        mark, holds = put._placement(client, self.config, arn, action)
+        mark, holds = placement.placement(client, self.config, arn, action)
         if action == "stop" and self.now[arn][0] in RUNNING_STATUSES:
             if self.fake.now - self.now[arn][1] >= HOLD_BACK:
                 self.late.add(arn)
@@ -421,7 +422,7 @@ class Histories(World):
         self.now = self.backend.state()
         if mark is not None:
             description = {"PipelineExecutionDescription": self.now[arn][2]}
-            put._mark_saved(
+            placement.mark_saved(
                 client,
                 arn,
                 description,
