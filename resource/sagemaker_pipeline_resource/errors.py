@@ -19,28 +19,14 @@ no more. :func:`shown` quotes a value through it.
 
 from __future__ import annotations
 
-import re
-
 from sagemaker_pipeline_resource import redact
+from sagemaker_pipeline_resource.redact import escape
 
 # Set to anything but "" or "0", the same as ``debug: true`` in every source: tracebacks and botocore's log.
 DEBUG_ENV = "SAGEMAKER_PIPELINE_RESOURCE_DEBUG"
 
-# C0 and C1 controls, DEL, line/paragraph separators, bidirectional overrides (they reorder what is shown)
-# and surrogates (not encodable): escaped wherever user text reaches a message.
-_UNPRINTABLE = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069\ud800-\udfff]")
 SHOWN_LENGTH = 80
 MESSAGE_LENGTH = 2000
-
-
-def _escape(match: re.Match[str]) -> str:
-    code = ord(match.group())
-    return {0x0A: "\\n", 0x0D: "\\r", 0x09: "\\t"}.get(code, f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}")
-
-
-def escape(text: str) -> str:
-    """``text`` with every control character (C0, C1, DEL, line separators, bidi overrides) escaped."""
-    return _UNPRINTABLE.sub(_escape, text)
 
 
 def printable(text: str, limit: int = MESSAGE_LENGTH) -> str:

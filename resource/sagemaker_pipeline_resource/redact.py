@@ -75,7 +75,7 @@ class _Registry:
 def _forms(value: str) -> set[str]:
     """``value`` as it may be printed: as is, URL-encoded (a URL, a form body), in a Python ``repr`` of text
     or of bytes (botocore's debug log of headers and parameters: a ``\\`` or both quotes change it), in
-    JSON, and with control characters escaped (as :func:`errors.escape` writes them)."""
+    JSON, and with control characters escaped (as :func:`escape` writes them)."""
     forms = {value, repr(value)[1:-1], json.dumps(value)[1:-1]}
     with contextlib.suppress(UnicodeEncodeError):  # a lone surrogate (a payload not checked yet) has no bytes
         forms.update((quote(value, safe=""), repr(value.encode("utf-8"))[2:-1]))
@@ -83,8 +83,21 @@ def _forms(value: str) -> set[str]:
     return {form for form in forms if len(form) >= MIN_LENGTH}
 
 
-# Control characters, as errors.py escapes them (kept here: errors imports this module).
+# C0 and C1 controls, DEL, line/paragraph separators, bidirectional overrides (they reorder what is shown)
+# and surrogates (not encodable): escaped wherever outside text reaches a message.
 _CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069\ud800-\udfff]")
+
+
+def _escape(match: re.Match[str]) -> str:
+    code = ord(match.group())
+    return {0x0A: "\\n", 0x0D: "\\r", 0x09: "\\t"}.get(code, f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}")
+
+
+def escape(text: str) -> str:
+    """``text`` with every control character (C0, C1, DEL, line separators, bidi overrides) escaped."""
+    return _CONTROL.sub(_escape, text)
+
+
 _registry = _Registry()
 
 # Field names that carry a credential. The SigV4 ``Authorization`` header is a special case: only its
@@ -170,8 +183,6 @@ def _safe(lines: str) -> str:
     The last line of defence: every message already goes through :func:`errors.printable`, which also
     escapes newlines inside a text from outside (only the writer knows where its lines end).
     """
-    from sagemaker_pipeline_resource.errors import escape  # noqa: PLC0415 (errors imports this module)
-
     return redact("\n".join(escape(line) for line in redact(lines).split("\n")))
 
 

@@ -184,7 +184,7 @@ class Weather:
 
 
 def _log(line: str) -> None:
-    print(line, file=sys.stderr, flush=True)
+    print(printable(line), file=sys.stderr, flush=True)  # AWS's words in it (an outage's error): escaped, masked
 
 
 def wait_for(
