@@ -7,8 +7,8 @@ from __future__ import annotations
 
 import pytest
 
-from sagemaker_pipeline_resource.config.params import GetParams, PutParams, SourceConfig
 from sagemaker_pipeline_resource.config import params as config
+from sagemaker_pipeline_resource.config.params import GetParams, PutParams, SourceConfig
 from sagemaker_pipeline_resource.errors import ResourceError
 
 ARN = "arn:aws:sagemaker:us-east-1:123456789012:pipeline/churn"
