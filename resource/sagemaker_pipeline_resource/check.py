@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import sys
 
-from sagemaker_pipeline_resource.aws.session import AWS, translate_errors
+from sagemaker_pipeline_resource.aws.errors import translate_errors
+from sagemaker_pipeline_resource.aws.session import AWS
 from sagemaker_pipeline_resource.versions import listing
 from sagemaker_pipeline_resource.versions.ordering import select
 from sagemaker_pipeline_resource.versions.version import ExecutionVersion

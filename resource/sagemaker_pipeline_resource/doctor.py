@@ -10,7 +10,8 @@ from __future__ import annotations
 import sys
 from typing import Any
 
-from sagemaker_pipeline_resource.aws.session import AWS, translate_errors
+from sagemaker_pipeline_resource.aws.errors import translate_errors
+from sagemaker_pipeline_resource.aws.session import AWS
 from sagemaker_pipeline_resource.config.params import SourceConfig
 from sagemaker_pipeline_resource.errors import ResourceError, printable
 

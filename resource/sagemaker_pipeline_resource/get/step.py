@@ -27,7 +27,8 @@ from pathlib import Path
 from typing import Any
 
 from sagemaker_pipeline_resource import inputs, jsonio
-from sagemaker_pipeline_resource.aws.session import AWS, translate_errors
+from sagemaker_pipeline_resource.aws.errors import translate_errors
+from sagemaker_pipeline_resource.aws.session import AWS
 from sagemaker_pipeline_resource.aws.transient import is_transient
 from sagemaker_pipeline_resource.config.params import RUNNING_STATUSES, GetParams
 from sagemaker_pipeline_resource.errors import ResourceError

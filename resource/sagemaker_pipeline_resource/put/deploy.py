@@ -32,7 +32,8 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from sagemaker_pipeline_resource import inputs
-from sagemaker_pipeline_resource.aws.session import AWS, translate_errors
+from sagemaker_pipeline_resource.aws.errors import translate_errors
+from sagemaker_pipeline_resource.aws.session import AWS
 from sagemaker_pipeline_resource.config.params import PutParams
 from sagemaker_pipeline_resource.errors import ResourceError
 

@@ -15,7 +15,8 @@ from typing import TypeVar
 
 from concoursetools import BuildMetadata
 
-from sagemaker_pipeline_resource.aws.session import AWS, translate_errors
+from sagemaker_pipeline_resource.aws.errors import translate_errors
+from sagemaker_pipeline_resource.aws.session import AWS
 from sagemaker_pipeline_resource.config.params import PutParams
 from sagemaker_pipeline_resource.errors import ResourceError
 from sagemaker_pipeline_resource.execution.reading import metadata
