@@ -212,10 +212,7 @@ def fake_source(server: http.server.ThreadingHTTPServer) -> dict[str, Any]:
 )
 def test_malformed_aws_response(run: Any, fake_aws: Any, answer: tuple[int, str, bytes]) -> None:
     fake_aws.answer = answer
-    result = run("check", {"source": fake_source(fake_aws)})
-    # botocore's parser refuses the timestamp; the body that is not JSON is refused before it is parsed
-    refused(result, "127.0.0.1")  # the endpoint is named either way
-    assert "could not be read" in result.stderr or "cannot be read: it is not JSON" in result.stderr
+    refused(run("check", {"source": fake_source(fake_aws)}), "could not be read")
 
 
 def test_malformed_sts_response_in_doctor(pyz: Path, fake_aws: Any) -> None:
@@ -383,7 +380,7 @@ def test_http_431_html_body_is_one_short_line(run: Any, fake_aws: Any) -> None:
     page = b"<html>\r\n<head><title>431 Request Header Fields Too Large</title></head>\r\n<body>\r\n" + b" " * 5000
     fake_aws.answer = (431, "text/html", page + b"<center>nginx</center>\r\n</body>\r\n</html>\r\n")
     result = run("check", {"source": fake_source(fake_aws)})
-    refused(result, "cannot be read: it is an HTML page", "with HTTP status 431")
+    refused(result, "431 Request Header Fields Too Large")
     assert "<html>" not in result.stderr and len(result.stderr) < 800
 
 

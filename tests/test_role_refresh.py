@@ -13,8 +13,8 @@ import datetime as dt
 import pytest
 from botocore.credentials import DeferredRefreshableCredentials, RefreshableCredentials
 
-from sagemaker_pipeline_resource.aws.session import RoleCredentials, refresh_windows
 from sagemaker_pipeline_resource.aws import session as aws
+from sagemaker_pipeline_resource.aws.session import RoleCredentials, refresh_windows
 
 T0 = dt.datetime(2026, 11, 27, 12, 0, tzinfo=dt.timezone.utc)
 ROLE = "arn:aws:iam::123456789012:role/concourse-deployer"
