@@ -370,12 +370,18 @@ _FORMS = {
 
 
 def body_problem(status: int, body: bytes) -> str | None:
-    """What makes an answer's body unreadable as a JSON service's answer (None if nothing): never its text."""
+    """What makes an answer's body unreadable as a JSON service's answer (None if nothing): never its text.
+
+    An error status with a body that is not JSON (a proxy's HTML page for a 431) is left to botocore, which
+    makes an error of the status and the page's title.
+    """
     if not body.strip():
-        return None if status < 300 else f"it is empty, with HTTP status {status}"
+        return None
     try:
         document = json.loads(body)
     except ValueError:
+        if status >= 300:
+            return None
         kind = "an HTML page" if body.lstrip()[:1] == b"<" else "not JSON"
         return f"it is {kind} ({len(body)} bytes), with HTTP status {status}"
     if not isinstance(document, dict):
@@ -406,7 +412,7 @@ def answer_problem(operation: str, parsed: object) -> str | None:
 
 def _unreadable(operation: str, endpoint: str, problem: str) -> ResourceError:
     return ResourceError(
-        f"The answer of SageMaker's {operation} from {endpoint} cannot be read: {problem}.",
+        f"The answer of SageMaker's {operation} from {endpoint} could not be read: {problem}.",
         f"Check that {endpoint} is the SageMaker API (not a proxy's or another service's page); if it is, try "
         "again later.",
     )

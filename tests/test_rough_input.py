@@ -179,18 +179,18 @@ def test_an_answer_that_cannot_be_read(
     if step == "out":
         payload["params"] = {}
     result = run(step, payload)
-    refused(result, "The answer of SageMaker's ", f"from {emulator.url} cannot be read")
+    refused(result, "The answer of SageMaker's ", f"from {emulator.url} could not be read")
 
 
 @pytest.mark.parametrize("body", [b"null", b"<html><body>Sign in</body></html>"], ids=["null", "html"])
 def test_an_unreadable_answer_from_any_endpoint(run: Any, fake_aws: Any, body: bytes) -> None:
     fake_aws.answer = (200, "application/x-amz-json-1.1", body)
-    refused(run("check", {"source": fake_source(fake_aws)}), "ListPipelineExecutions", "cannot be read")
+    refused(run("check", {"source": fake_source(fake_aws)}), "ListPipelineExecutions", "could not be read")
 
 
 def test_a_null_error_answer(run: Any, fake_aws: Any) -> None:
     fake_aws.answer = (400, "application/x-amz-json-1.1", b"null")
-    refused(run("check", {"source": fake_source(fake_aws)}), "ListPipelineExecutions", "cannot be read")
+    refused(run("check", {"source": fake_source(fake_aws)}), "ListPipelineExecutions", "could not be read")
 
 
 # --- 7. ARNs quoted at most 80 characters; ASCII digits only ------------------------------------------------
