@@ -102,6 +102,7 @@ def prepare(module: str, tests: tuple[str, ...]) -> Path:
     # and of those only the in-process tests: the scratch conftest deselects any that runs the .pyz.
     shutil.copytree(ROOT / "tests", work / "tests", ignore=shutil.ignore_patterns("__pycache__", "image", "bench"))
     shutil.copy2(ROOT / "README.md", work / "README.md")
+    shutil.copytree(ROOT / "docs", work / "docs")  # the tests read the README and docs/ (tests/docs_text.py)
     (work / "conftest.py").write_text(_CONFTEST, encoding="utf-8")
     present = [test for test in tests if (ROOT / test).exists()]
     selection = ", ".join(json.dumps(test) for test in present)
@@ -114,7 +115,7 @@ def prepare(module: str, tests: tuple[str, ...]) -> Path:
             pytest_add_cli_args_test_selection = [{selection}]
             pytest_add_cli_args = ["-p", "no:cacheprovider", "-p", "no:randomly"]
             use_git_change_detection = false
-            also_copy = ["conftest.py", "README.md"]
+            also_copy = ["conftest.py", "README.md", "docs"]
 
             [tool.pytest.ini_options]
             addopts = "-q"

@@ -10,6 +10,7 @@ from typing import Any
 import yaml
 
 from sagemaker_pipeline_resource.config.params import PutParams
+from tests import docs_text
 
 STEPS = [
     {"name": "Preprocess", "type": "Processing"},
@@ -94,7 +95,7 @@ def test_skip_steps_writes_none_of_them(run, emulator, source, tmp_path):
 
 def test_the_readme_example_loads_files_that_get_writes(run, emulator, source, tmp_path):
     """The example pipeline's deploy job: every load_var file is one get writes, every put param is known."""
-    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text(encoding="utf-8")
+    readme = docs_text.text()
     example = yaml.safe_load(readme.split("## Example pipeline", 1)[1].split("```yaml\n", 1)[1].split("```", 1)[0])
     plans = [step for job in example["jobs"] for step in job["plan"]]
     loaded = {step["file"].split("/", 1)[1] for step in plans if "load_var" in step}

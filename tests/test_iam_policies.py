@@ -1,6 +1,7 @@
 """The README's IAM policies, proven through the built .pyz against the emulator's permission mode.
 
-The policies are read from the README ("Required IAM permissions", the ``<!-- iam-policy: NAME -->`` blocks),
+The policies are read from the README, or docs/ should they move there ("Required IAM permissions", the
+``<!-- iam-policy: NAME -->`` blocks),
 so the test follows the README: each use (check; get with wait; put start with and without wait, stop and
 retry, each followed by its implicit get; put with ``definition_file``, create and update; ``role_arn``) runs
 with exactly its policy's actions allowed and every other AWS call refused as AWS refuses it. Then each
@@ -24,9 +25,9 @@ import boto3
 import botocore.exceptions
 import pytest
 
-from tests.conftest import ACCESS_KEY_ID, ROOT, SECRET_ACCESS_KEY, Result, Runner
+from tests import docs_text
+from tests.conftest import ACCESS_KEY_ID, SECRET_ACCESS_KEY, Result, Runner
 
-README = ROOT / "README.md"
 BLOCK = re.compile(r"<!-- iam-policy: (\S+) -->\n```json\n(.*?)\n```", re.DOTALL)
 USES = ("check", "get", "put", "definition_file", "role_arn")
 DEPLOYED = "arn:aws:sagemaker:us-east-1:123456789012:pipeline/churn-deploy"
@@ -37,7 +38,7 @@ GET = {"wait": True, "poll_interval": 1}  # the get_params of every get and impl
 
 def readme_policies() -> dict[str, dict[str, Any]]:
     """The README's policies by use, each a parsed JSON policy document."""
-    found = {name: json.loads(text) for name, text in BLOCK.findall(README.read_text(encoding="utf-8"))}
+    found = {name: json.loads(text) for name, text in BLOCK.findall(docs_text.text())}
     missing = set(USES) - set(found)
     assert not missing, f"README's IAM section lacks the policies {sorted(missing)}"
     return found

@@ -1,11 +1,11 @@
-"""The ordering guarantees of README "Ordering", through the built .pyz against the emulator (issue #11)."""
+"""The ordering guarantees of docs/ordering.md "Ordering", through the built .pyz against the emulator (issue #11)."""
 
 import datetime as dt
 import re
-from pathlib import Path
+
+from tests import docs_text
 
 NOW = dt.datetime.now(dt.timezone.utc)
-README = Path(__file__).resolve().parent.parent / "README.md"
 
 
 def versions(result) -> list[str]:
@@ -99,7 +99,7 @@ def test_case_4_every_execution_finished_between_two_checks_is_a_version_in_star
     assert check(run, source, first) == [first, *later]
     # With the default `version: latest` a job runs once for the newest of these: the README example of
     # a job that must see each of them uses `version: every`.
-    example = README.read_text(encoding="utf-8").split("## Example pipeline", 1)[1].split("\n## ", 1)[0]
+    example = docs_text.text().split("## Example pipeline", 1)[1].split("\n## ", 1)[0]
     assert re.search(r"version: every", example)
 
 

@@ -43,7 +43,7 @@ def test_put_version_is_the_version_check_emits(run, emulator, pipeline, source)
     # Without a previous version check emits only the newest: it must be put's, byte for byte.
     assert run("check", {"source": source}).json == [put]
     # Handed an older version (another history over the same source, which never saw this put), check emits
-    # the put's execution after it, the same object the put emitted (README "Ordering": several histories).
+    # the put's execution after it, the same object the put emitted (docs/ordering.md "Ordering": several histories).
     assert run("check", {"source": source, "version": {"execution_arn": older}}).json == [{"execution_arn": older}, put]
 
 
@@ -52,7 +52,7 @@ def test_display_name_and_description_params(run, emulator, pipeline, source, sm
     arn = run("out", {"source": source, "params": params}).json["version"]["execution_arn"]
     description = sm.describe_pipeline_execution(PipelineExecutionArn=arn)
     assert description["PipelineExecutionDisplayName"] == "nightly-17"
-    # The user's text, then the marker that places this put's version in the history (README "Ordering").
+    # The user's text, then the marker that places this put's version in the history (docs/ordering.md "Ordering").
     text = description["PipelineExecutionDescription"]
     assert re.fullmatch(
         r"Run ml-models \[concourse sagemaker-pipeline-resource: scope=[0-9a-f]{8} saved req=[0-9a-f]{8}"
@@ -84,7 +84,7 @@ def test_every_build_variable_reaches_the_execution(run, emulator, source, sm):
     assert described["PipelineExecutionDisplayName"] == "concourse-fraud-deploy-55"
     assert (
         strip(described["PipelineExecutionDescription"])
-        == (  # then the marker (README "Ordering")
+        == (  # then the marker (docs/ordering.md "Ordering")
             "Started by Concourse build risk/fraud/deploy #55: "
             "https://concourse.example.org/teams/risk/pipelines/fraud/jobs/deploy/builds/55 "
         ).strip()

@@ -1,7 +1,8 @@
 """The README's configuration tables against the configuration dataclasses: they must not drift apart.
 
-The README marks each table with an HTML comment ``<!-- config-table: NAME ... -->`` on the line(s) before it
-(``source``, ``get``, ``put``). A table has one row per key: ``| `key` | type | default | description |``.
+The README (or a page of docs/: the test reads them all) marks each table with an HTML comment
+``<!-- config-table: NAME ... -->`` on the line(s) before it (``source``, ``get``, ``put``). A table has one row
+per key: ``| `key` | type | default | description |``.
 This test checks, for every init field of the dataclass and every row of its table:
 
 - the same keys on both sides (a new field needs a row, a row needs a field);
@@ -23,7 +24,6 @@ import dataclasses
 import re
 import types
 import typing
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -31,8 +31,8 @@ import pytest
 from sagemaker_pipeline_resource.config.fields import Bounds
 from sagemaker_pipeline_resource.config.params import GetParams, PutParams, SourceConfig
 from sagemaker_pipeline_resource.errors import ResourceError
+from tests import docs_text
 
-README = Path(__file__).resolve().parent.parent / "README.md"
 TABLES: dict[str, type] = {"source": SourceConfig, "get": GetParams, "put": PutParams}
 ARN = "arn:aws:sagemaker:us-east-1:123456789012:pipeline/churn"
 # What a field needs besides itself to be valid (so that a bound is tested alone).
@@ -62,9 +62,11 @@ class Row:
 
 def table(name: str) -> dict[str, Row]:
     """The rows of the README table marked ``<!-- config-table: NAME``, by key."""
-    lines = README.read_text(encoding="utf-8").splitlines()
+    lines = docs_text.text().splitlines()
     marks = [number for number, line in enumerate(lines) if line.startswith(f"<!-- config-table: {name}.")]
-    assert len(marks) == 1, f"README.md needs exactly one '<!-- config-table: {name}.' comment before its table"
+    assert len(marks) == 1, (
+        f"README.md and docs/ need exactly one '<!-- config-table: {name}.' comment before its table"
+    )
     number = marks[0]
     while "-->" not in lines[number]:
         number += 1

@@ -23,6 +23,7 @@ from sagemaker_pipeline_resource.config.arns import parse_execution_arn, parse_p
 from sagemaker_pipeline_resource.config.params import PUT_ACTIONS, WAIT_ONLY, PutParams
 from sagemaker_pipeline_resource.errors import ResourceError
 from sagemaker_pipeline_resource.execution.reading import metadata
+from tests import docs_text
 from tests.conftest import clean_env, parameters_of
 
 
@@ -337,7 +338,7 @@ NEEDS_TOO: dict[str, dict[str, object]] = {
 
 def readme_action_params() -> dict[str, set[str]]:
     """``- `start`: `a`, `b`, ..., the `definition_file` group, and the wait params.`` lines, as sets of keys."""
-    text = (Path(__file__).resolve().parent.parent / "README.md").read_text(encoding="utf-8")
+    text = docs_text.text()
     block = text[text.index("Which params each action takes") :].split("\n\n")[1]
     found: dict[str, set[str]] = {}
     for item in block.split("\n- "):

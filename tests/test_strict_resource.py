@@ -118,7 +118,7 @@ def test_check_emits_each_execution_once_when_start_time_trails_creation(run, em
         < (sm.describe_pipeline_execution(PipelineExecutionArn=prompt)["CreationTime"])
     )
     # Checked by another resource on the same pipeline (another source): these puts' versions are not in its
-    # history (this resource's check never emits a version its own put saved: README "Ordering").
+    # history (this resource's check never emits a version its own put saved: docs/ordering.md "Ordering").
     other = {**source, "max_pages": 9}
     emitted = versions(run("check", {"source": other, "version": {"execution_arn": old}}))
     assert emitted == [old, prompt, queued]  # start order: the queued one started last

@@ -1,11 +1,11 @@
 """Versions under Concourse's real rules: random interleavings of starts, puts, finishes, retries, deletions
 and checks, driven in-process against an in-memory SageMaker and a model of Concourse's history
-(tests/concourse_model.py), asserting the invariants of README "Ordering":
+(tests/concourse_model.py), asserting the invariants of docs/ordering.md "Ordering":
 
 - one execution is never two versions, and no check answer moves a version already in the history (an
   answer is the version on top followed by new versions only);
 - every execution that reaches a counted status becomes a version, except in the one case no stateless
-  check can decide (README "Ordering": it finished after the last check and just before a put, with nothing
+  check can decide (docs/ordering.md "Ordering": it finished after the last check and just before a put, with nothing
   older still pending), which the model recognises independently;
 - no put starts or saves its version while an execution retried in place is running: that case is the
   other documented exception (see the last test).
@@ -132,7 +132,7 @@ class World:
 
     def note_race(self, put_arn: str) -> None:
         """The undecidable case, by the model's own knowledge: when a put's version is saved, a counted,
-        finished execution not yet in the history with nothing older still pending (README "Ordering")."""
+        finished execution not yet in the history with nothing older still pending (docs/ordering.md "Ordering")."""
         history = self.concourse.history
         pending = [
             start
@@ -163,7 +163,7 @@ class World:
         if aborted or arn not in self.now or self.now[arn][0] in DEFAULT_FAIL_ON:
             return  # the put exits non-zero: Concourse saves nothing
         if arn not in self.concourse.history and arn in self.at_risk | self.before_first:
-            # The second undecidable case (README "Ordering"): this execution finished unseen by any check
+            # The second undecidable case (docs/ordering.md "Ordering"): this execution finished unseen by any check
             # and the history went past it (the first case, or the resource's first check), then its own put
             # saves it on top.
             self.excused_moves = True
@@ -304,9 +304,9 @@ def test_the_same_against_the_emulator(emulator_server, counted, seed) -> None:
 
 
 def test_a_put_during_an_in_place_retry_is_the_documented_exception() -> None:
-    """README "Ordering": a put cannot tell an execution retried in place (already a version) from one that
+    """docs/ordering.md "Ordering": a put cannot tell an execution retried in place (already a version) from one that
     never finished; it places its version before it, and when the retry ends the versions after the
-    retried one are emitted again next to a new one, which moves them. Kept here so the README stays true."""
+    retried one are emitted again next to a new one, which moves them. Kept here so docs/ordering.md stays true."""
     world = World(DEFAULT_STATUSES)
     for op in [("outside",), ("finish", 0, "Succeeded"), ("check",), ("outside",), ("finish", 0, "Failed")]:
         world.apply(op)
@@ -434,7 +434,7 @@ class Histories(World):
             )
         self.now = self.backend.state()
         if arn not in self.concourse.history and (arn in self.late or arn in self.at_risk | self.before_first):
-            self.excused_moves = True  # README "Ordering": it went unseen, and the history went past it
+            self.excused_moves = True  # docs/ordering.md "Ordering": it went unseen, and the history went past it
         self.note_race(arn)
         self.concourse.save_put(arn)
 
@@ -442,7 +442,7 @@ class Histories(World):
         kind = op[0]
         if kind == "jump":
             self.fake.now += HOLD_BACK + dt.timedelta(hours=1)
-        elif kind == "delete":  # aged out: never the version on top of a history (README: a top that is gone)
+        elif kind == "delete":  # aged out: never the version on top of a history (docs/ordering.md: a top that is gone)
             tops = {self.concourse.top, self.deploy.top, self.other.top}
             done = [a for a in self.executions(*FINAL_STATUSES) if a not in tops and a not in self.waiting]
             arn = self.pick(done, op[1])
@@ -495,11 +495,11 @@ class Histories(World):
         execution = self.fake.executions.get(arn)
         if execution and (execution.modified or self.fake.now) - execution.start >= HOLD_BACK:
             if arn in self.concourse.history:
-                # README "Ordering": a check emitted it before its waiting put returned, and it ran longer
+                # docs/ordering.md "Ordering": a check emitted it before its waiting put returned, and it ran longer
                 # than hold_back_hours: the put cannot tell that from an execution the history went past
                 self.excused_moves = True
         if self.fake.now - self.now[arn][1] >= HOLD_BACK and arn in self.deploy.history:
-            # README "Ordering": a waiting put whose run outlasted hold_back_hours places its version after the
+            # docs/ordering.md: a waiting put whose run outlasted hold_back_hours places its version after the
             # newest; another history that emitted the execution at its start before the put returned (its
             # first check, say) then misses what lies between, or emits it again
             self.deploy_excused = True
@@ -525,7 +525,7 @@ class Histories(World):
 @given(
     counted=statuses,
     seed=st.integers(0, 2**32),
-    # A listing that lags (lag > 0) still finds counterexamples beyond README "Ordering"'s exceptions (an
+    # A listing that lags (lag > 0) still finds counterexamples beyond docs/ordering.md "Ordering"'s exceptions (an
     # execution or a marker hidden while the history goes past it); the deterministic lag cases are below.
     lag=st.sampled_from([0]),
     pages=st.sampled_from([(100, 10), (3, 2), (2, 1)]),
@@ -545,7 +545,7 @@ def test_every_history_and_every_put_action(counted, seed, lag, pages) -> None:
         assert len(set(concourse.history)) == len(concourse.history), f"{name}: one execution, two versions"
     assert set(world.retried_by_put) <= set(world.concourse.history), "a retry put's version is in its history"
     if world.truncated:
-        return  # max_pages was reached and the check said so (README "Cost")
+        return  # max_pages was reached and the check said so (docs/ordering.md "Cost")
     lost = world.lost(world.concourse, counted, common | world.at_risk | world.before_first)
     assert not lost, f"train lost {sorted(lost)}; history {world.concourse.history}"
     if not world.deploy_excused:

@@ -637,7 +637,7 @@ def size_row(pyz: Path, quick: bool, log: Callable[[str], None]) -> Row:
 
 
 def render(rows: list[Row]) -> str:
-    """The table as Markdown, one row per figure: the README's Performance table is this output, pasted
+    """The table as Markdown, one row per figure: the Performance table of docs/performance.md is this output, pasted
     (tests/bench/test_bench_smoke.py compares their figures and targets)."""
     header = ("figure", "ours", "comparison", "ratio", "target", "ok")
     cells = [header] + [
