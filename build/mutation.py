@@ -32,13 +32,20 @@ TARGET = 0.90
 
 # Module -> the test files that exercise it; only their in-process tests run (see _CONFTEST).
 TESTS: dict[str, tuple[str, ...]] = {
-    "history": ("tests/test_history.py", "tests/test_history_unit.py"),
+    "versions.ordering": ("tests/test_history.py", "tests/test_history_unit.py"),
     "check": ("tests/test_check_unit.py",),
-    "put": ("tests/test_put_unit.py",),
-    "waiter": ("tests/test_waiter.py", "tests/test_waiter_unit.py"),
-    "config": ("tests/test_config.py", "tests/test_statuses.py", "tests/test_readme.py", "tests/test_config_unit.py"),
+    "put.actions": ("tests/test_put_unit.py",),
+    "put.request": ("tests/test_put_unit.py",),
+    "put.placement": ("tests/test_put_unit.py",),
+    "execution.waiting": ("tests/test_waiter.py", "tests/test_waiter_unit.py"),
+    "config.params": (
+        "tests/test_config.py",
+        "tests/test_statuses.py",
+        "tests/test_readme.py",
+        "tests/test_config_unit.py",
+    ),
     "redact": ("tests/test_secrets.py", "tests/test_redact_unit.py"),
-    "arns": ("tests/test_arns.py", "tests/test_arns_unit.py"),
+    "config.arns": ("tests/test_arns.py", "tests/test_arns_unit.py"),
 }
 
 
@@ -111,7 +118,7 @@ def prepare(module: str, tests: tuple[str, ...]) -> Path:
             f"""\
             [tool.mutmut]
             source_paths = ["src"]
-            only_mutate = ["src/sagemaker_pipeline_resource/{module}.py"]
+            only_mutate = ["src/sagemaker_pipeline_resource/{module.replace(".", "/")}.py"]
             pytest_add_cli_args_test_selection = [{selection}]
             pytest_add_cli_args = ["-p", "no:cacheprovider", "-p", "no:randomly"]
             use_git_change_detection = false
