@@ -25,7 +25,7 @@
 # The default: Debian 13 (trixie, the current stable release, with full security support) and CPython 3.13,
 # the newest the .pyz is tested on (tests/test_release.py). The minor version's tag, so that a build gets its
 # latest patch release; releases pin what it resolves to by digest. Measured side by side with bookworm
-# (`make bench`, README's Performance): an idle check costs about the same on either, and the image is 17 MB
+# (`make bench`, docs/performance.md): an idle check costs about the same on either, and the image is 17 MB
 # smaller.
 ARG BASE_IMAGE=python:3.13-slim-trixie
 
@@ -111,7 +111,7 @@ RUN smoke-test /opt/resource
 
 FROM runtime
 ARG BASE_IMAGE
-# Passed by tests/image/build.py: VERSION from resource/__init__.py, REVISION from git.
+# Passed by tests/image/build.py: VERSION from the package's __init__.py, REVISION from git.
 ARG VERSION=unknown
 ARG REVISION=unknown
 ARG SOURCE_URL=""
