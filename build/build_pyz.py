@@ -16,6 +16,10 @@ Steps:
    bytes depend on the lock file, the code and SOURCE_DATE_EPOCH only, not on the umask of the checkout or of
    the build (tests/test_packaging.py builds from two copies under umasks 022 and 002).
 
+6. Replace shiv's ``__main__.py`` with :data:`MAIN` (same order, same timestamp): shiv unpacks its
+   dependencies under ``~/.shiv`` (or ``SHIV_ROOT``) before any of the resource's code runs, so an unusable
+   ``HOME`` would otherwise end in shiv's traceback.
+
 Start-up flags (the shebang): ``-I`` (isolated: no PYTHON* variables, no user site-packages, no script
 directory on sys.path) and ``-S`` (no ``site``: the system's site-packages and its ``.pth`` hooks stay out,
 so the zipapp imports only what it carries, and ``site`` costs nothing). SHIV_* variables still work.
@@ -29,6 +33,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import zipfile
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
@@ -44,6 +49,31 @@ DEFAULT_SOURCE_DATE_EPOCH = "1704067200"
 # `-I`: ignore PYTHON* variables and the user's site-packages; `-S`: no site module, so neither the system's
 # site-packages nor its .pth files are seen. The zipapp runs only what it carries (see the module docstring).
 DEFAULT_SHEBANG = "/usr/bin/env -S python3 -IS"
+
+
+# The zipapp's entry: shiv's own two lines, plus one paragraph (exit 1) when shiv cannot unpack, i.e. when
+# an OSError leaves bootstrap() before the resource's dispatcher was imported. Errors after that are the
+# dispatcher's to report (or the code's that SHIV_INTERPRETER runs). No text from the environment is
+# printed (HOME is not quoted).
+MAIN = """\
+# -*- coding: utf-8 -*-
+import _bootstrap
+try:
+    _bootstrap.bootstrap()
+except OSError as error:
+    import os, sys
+    ours = "sagemaker_pipeline_resource.cli" in sys.modules or os.environ.get("SHIV_INTERPRETER")
+    if ours or os.environ.get("SAGEMAKER_PIPELINE_RESOURCE_DEBUG", "") not in ("", "0"):
+        raise
+    where = "the directory SHIV_ROOT names" if os.environ.get("SHIV_ROOT") else "~/.shiv (under HOME)"
+    sys.stderr.write(
+        "error: The resource could not unpack its dependencies: the .pyz unpacks them on its first run into "
+        + where + ", which cannot be created or written (" + (error.strerror or type(error).__name__) + "). "
+        "Set SHIV_ROOT to a writable directory (for example SHIV_ROOT=/tmp/shiv) or HOME to a writable home, "
+        "and run it again.\\n"
+    )
+    sys.exit(1)
+"""
 
 
 def install_requirements(staging: Path, requirements: Path) -> None:
@@ -96,6 +126,20 @@ def run_shiv(staging: Path, output: Path, shebang: str) -> None:
     )  # fmt: skip
 
 
+def replace_main(pyz: Path) -> None:
+    """Rewrite the zipapp with :data:`MAIN` as ``__main__.py``, every other entry byte for byte in order."""
+    rewritten = pyz.with_name(pyz.name + ".tmp")
+    with pyz.open("rb") as source:
+        shebang = source.readline()
+    with zipfile.ZipFile(pyz) as old, rewritten.open("wb") as raw:
+        raw.write(shebang)
+        with zipfile.ZipFile(raw, "w") as new:
+            for info in old.infolist():
+                data = MAIN.encode() if info.filename == "__main__.py" else old.read(info)
+                new.writestr(info, data, compress_type=info.compress_type)
+    rewritten.replace(pyz)
+
+
 def build(output: Path, requirements: Path, shebang: str) -> Path:
     """Build the zipapp at ``output`` and return its path."""
     with tempfile.TemporaryDirectory(prefix="pyz-staging-") as tmp:
@@ -105,6 +149,7 @@ def build(output: Path, requirements: Path, shebang: str) -> Path:
         prune(staging)
         normalise_modes(staging)
         run_shiv(staging, output, shebang)
+    replace_main(output)
     output.chmod(0o755)
     return output
 

@@ -260,6 +260,32 @@ def test_stderr_closed(steps_dir: Path, source: dict[str, Any], emulator: Any, p
     assert bad.returncode == 1 and bad.stdout == ""
 
 
+@pytest.mark.parametrize("where", ["HOME", "SHIV_ROOT"])
+def test_an_unusable_home_is_one_paragraph(steps_dir: Path, tmp_path: Path, where: str) -> None:
+    """shiv unpacks the dependencies before the resource's code runs: an unusable HOME or SHIV_ROOT."""
+    unusable = {"HOME": "/dev/null"} if where == "HOME" else {"HOME": str(tmp_path), "SHIV_ROOT": "/dev/null/shiv"}
+    done = subprocess.run(
+        [str(steps_dir / "check")], input=b"{}", capture_output=True, timeout=120, check=False,
+        env={**clean_env(), **unusable},
+    )  # fmt: skip
+    stderr = done.stderr.decode()
+    assert done.returncode == 1 and done.stdout == b"", stderr
+    assert "Traceback" not in stderr and len(stderr.splitlines()) == 1, stderr
+    assert stderr.startswith("error: The resource could not unpack its dependencies") and "/dev/null" not in stderr
+    assert "Set SHIV_ROOT to a writable directory" in stderr
+
+
+def test_a_missing_home_is_created(steps_dir: Path, tmp_path: Path) -> None:
+    """The README: the first run unpacks into ~/.shiv, creating it (and HOME) when missing."""
+    home = tmp_path / "new-home"
+    done = subprocess.run(
+        [str(steps_dir / "check")], input=b"{}", capture_output=True, timeout=120, check=False,
+        env={**clean_env(), "HOME": str(home)},
+    )  # fmt: skip
+    assert done.returncode == 1 and b"has no 'source'" in done.stderr, done.stderr
+    assert any((unpacked / "site-packages").is_dir() for unpacked in (home / ".shiv").iterdir())
+
+
 def test_credential_process_output_is_not_echoed(run: Any, source: dict[str, Any], tmp_path: Path) -> None:
     config = tmp_path / "config"
     config.write_text(
